@@ -281,7 +281,7 @@ int cmd_prep(int argc, char **argv)
         {"event", required_argument, 0, 'e'}, {"bin", required_argument, 0, 'b'},
         {"smooth", required_argument, 0, 's'}, {"edge", required_argument, 0, 'E'},
         {"rate", no_argument, 0, 'r'},        {"subsample", required_argument, 0, 'u'},
-        {"sqrt", no_argument, 0, 'q'},        {"zscore", no_argument, 0, 'z'},
+        {"sqrt", no_argument, 0, 'Q'},        {"zscore", no_argument, 0, 'z'},
         {"pca", required_argument, 0, 'p'},   {"fit", required_argument, 0, 'f'},
         {"seed", required_argument, 0, 'S'},  {"flow", no_argument, 0, 'F'},
         {"out", required_argument, 0, 'o'},   {"help", no_argument, 0, 'h'},
@@ -346,7 +346,7 @@ int cmd_prep(int argc, char **argv)
         case 'u':
             if (cli_parse_int(CMD, "subsample", optarg, 1, 1L << 30, &subsample)) return CLI_USAGE;
             break;
-        case 'q': do_sqrt = 1; break;
+        case 'Q': do_sqrt = 1; break;
         case 'z': do_z = 1; break;
         case 'p':
             if (cli_parse_int(CMD, "pca", optarg, 1, 1L << 20, &pca_k)) return CLI_USAGE;
@@ -363,6 +363,7 @@ int cmd_prep(int argc, char **argv)
             break;
         case 'F': do_flow = 1; break;
         case 'o': out = optarg; break;
+        case 'q': ndyn_set_quiet(1); break;
         case 'h': help(); return CLI_OK;
         default: return cli_usage(CMD, "unknown option '%s'", argv[optind - 1]);
         }
