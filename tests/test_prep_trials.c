@@ -63,6 +63,16 @@ TEST(flow_stays_within_trials)
         CHECK(p->data[0] == 0 && p->data[1] == 1 && p->data[2] == 10);
         CHECK(v->data[0] == 1 && v->data[1] == 2 && v->data[2] == 4);
     }
+    /* Integrating the velocities from the true starts gives back pos. */
+    ndyn_trials *back = NULL;
+    const double start[2] = {0, 10};
+    CHECK_OK(ndyn_prep_integrate(v, start, 1.0, &back));
+    for (size_t r = 0; back && r < 3; r++) CHECK(back->data[r] == p->data[r]);
+    ndyn_trials_free(back);
+    const double start2[2] = {1, 0}; /* other starts, scale 0.5: [1, 1.5 | 0] */
+    CHECK_OK(ndyn_prep_integrate(v, start2, 0.5, &back));
+    if (back) CHECK(back->data[0] == 1 && back->data[1] == 1.5 && back->data[2] == 0);
+    ndyn_trials_free(back);
     ndyn_trials_free(p);
     ndyn_trials_free(v);
     ndyn_trials_free(t);

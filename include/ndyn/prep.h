@@ -149,6 +149,14 @@ int ndyn_prep_window_steps(const ndyn_trials *in, const long *start, long from, 
  * trial. Fails on a trial with a single step. */
 int ndyn_prep_flow(const ndyn_trials *x, ndyn_trials **pos, ndyn_trials **vel);
 
+/* Integrate velocities back to positions within each trial from given start
+ * positions: pos[0] = start[i], pos[t + 1] = pos[t] + scale vel[t] (the
+ * inverse of ndyn_prep_flow with scale 1; scale = dt for velocities in
+ * units per second). start is (vel->n, vel->d); out has vel's shape. Used to
+ * score decoded velocities as positions from the true start (MARBLE's
+ * macaque "optimal linear estimator"). */
+int ndyn_prep_integrate(const ndyn_trials *vel, const double *start, double scale, ndyn_trials **pos);
+
 /* ------------------------------------------------------------------ splits */
 
 /* Assign n_trials trials to nfolds folds at random (seed): the trials are
