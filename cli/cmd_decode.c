@@ -52,6 +52,12 @@ static void help(void)
         "  --folds K            K-fold CV: trials:K when the input has trials, else\n"
         "                       blocks:K\n"
         "  --seed N             seed of trial folds (default 0)\n"
+        "  --integrate POS      POS = FILE[:ARRAY] true positions (n, Y), same rows as\n"
+        "                       the target: the decoded target is a velocity (as\n"
+        "                       vel = diff(pos) of ndyn prep --flow); integrate it in\n"
+        "                       each trial from the true start position and also report\n"
+        "                       position R² over all steps and at the final step\n"
+        "                       (MARBLE's macaque optimal linear estimator)\n"
         "\n"
         "Output\n"
         "  --out METRICS.json   metrics; predictions go to the same name with .npz:\n"
@@ -145,9 +151,10 @@ int cmd_decode(int argc, char **argv)
         {"classify", no_argument, 0, 'C'},       {"regress", no_argument, 0, 'R'},
         {"split", required_argument, 0, 's'},    {"folds", required_argument, 0, 'f'},
         {"seed", required_argument, 0, 'S'},     {"out", required_argument, 0, 'o'},
+        {"integrate", required_argument, 0, 'I'},
         {"help", no_argument, 0, 'h'},           CLI_COMMON_LONGOPTS,
         {0, 0, 0, 0}};
-    const char *xspec = NULL, *yspec = NULL, *out = NULL;
+    const char *xspec = NULL, *yspec = NULL, *out = NULL, *integ = NULL;
     long cols[64];
     int ncols = 0, classify = -1, features = 0;
     long k = 36, folds = 0;
@@ -210,6 +217,7 @@ int cmd_decode(int argc, char **argv)
             if (cli_parse_u64(CMD, "seed", optarg, &seed)) return CLI_USAGE;
             break;
         case 'o': out = optarg; break;
+        case 'I': integ = optarg; break;
         case 'q': ndyn_set_quiet(1); break;
         case 'h': help(); return CLI_OK;
         default: return cli_usage(CMD, "unknown option '%s'", argv[optind - 1]);
@@ -222,7 +230,9 @@ int cmd_decode(int argc, char **argv)
     if (p.kind == NDYN_DECODER_LINEAR) p.lambda = isnan(lambda) ? 0.0 : lambda;
     else if (p.kind == NDYN_DECODER_RIDGE) p.lambda = isnan(lambda) ? -1.0 : lambda;
 
-    ndyn_array *xa = NULL, *ya = NULL, *offa = NULL;
+    ndyn_array *xa = NULL, *ya = NULL, *offa = NULL, *pa = NULL;
+    ndyn_trials *vt = NULL, *pt = NULL;
+    double *posv = NULL, *pr2o = NULL, *fin = NULL, *finh = NULL, pr2 = 0, pr2f = NAN;
     double *x = NULL, *y = NULL, *pred = NULL, *lam = NULL, *tp = NULL, *ty = NULL;
     int *fold = NULL, *tfold = NULL, *strata = NULL, *ti = NULL, *pi = NULL;
     size_t *off = NULL, *cm = NULL;
@@ -403,6 +413,50 @@ int cmd_decode(int argc, char **argv)
             memcpy(ty + q * dy, y + s * dy, dy * sizeof *ty);
             q++;
         }
+    if (integ) {
+        if (classify || features || !ntr) {
+            ndyn_error(NDYN_EINVAL, "--integrate needs continuous per-step targets and trials in --x");
+            goto done;
+        }
+        if (nt != ns) {
+            ndyn_error(NDYN_EINVAL, "--integrate needs every step tested (%zu of %zu were); use --folds K", nt, ns);
+            goto done;
+        }
+        if (load_spec(integ, "pos", &pa, NULL)) goto done;
+        size_t pr = pa->ndim == 3 ? pa->shape[0] * pa->shape[1] : pa->shape[0];
+        if (pr != ns || pa->size != ns * dy) {
+            ndyn_error(NDYN_ESHAPE, "--integrate positions have %zu values; need (%zu, %zu) like the target", pa->size,
+                       ns, dy);
+            goto done;
+        }
+        posv = ndyn_malloc_array(ns * dy, sizeof *posv);
+        pr2o = ndyn_malloc_array(dy, sizeof *pr2o);
+        fin = ndyn_malloc_array(ntr * dy, sizeof *fin);
+        finh = ndyn_malloc_array(ntr * dy, sizeof *finh);
+        size_t *len = ndyn_malloc_array(ntr, sizeof *len);
+        if (!posv || !pr2o || !fin || !finh || !len) {
+            free(len);
+            goto done;
+        }
+        for (size_t i = 0; i < ns * dy; i++) posv[i] = ndyn_array_get(pa, i);
+        for (size_t i = 0; i < ntr; i++) len[i] = off[i + 1] - off[i];
+        int r = ndyn_trials_new(ntr, len, dy, 0, &vt);
+        free(len);
+        if (r) goto done;
+        memcpy(vt->data, pred, ns * dy * sizeof *pred);
+        double *st = ndyn_malloc_array(ntr * dy, sizeof *st);
+        if (!st) goto done;
+        for (size_t i = 0; i < ntr; i++) memcpy(st + i * dy, posv + off[i] * dy, dy * sizeof *st);
+        r = ndyn_prep_integrate(vt, st, 1.0, &pt);
+        free(st);
+        if (r) goto done;
+        if (ndyn_metric_r2(posv, pt->data, ns, dy, pr2o, &pr2)) goto done;
+        for (size_t i = 0; i < ntr; i++) {
+            memcpy(fin + i * dy, posv + (off[i + 1] - 1) * dy, dy * sizeof *fin);
+            memcpy(finh + i * dy, pt->data + (off[i + 1] - 1) * dy, dy * sizeof *fin);
+        }
+        if (ntr >= 2 && ndyn_metric_r2(fin, finh, ntr, dy, NULL, &pr2f)) goto done;
+    }
     FILE *f = open_memstream(&json, &jlen);
     if (!f) {
         ndyn_error(NDYN_ENOMEM, "out of memory");
@@ -426,6 +480,13 @@ int cmd_decode(int argc, char **argv)
         if (!mrc) mrc = ndyn_metric_r2(ty, tp, nt, dy, r2, &r2m);
         if (!mrc) mrc = ndyn_metric_abs_error(ty, tp, nt, dy, mae, med);
         if (!mrc) {
+            if (integ) {
+                fprintf(f, "  \"position_r2\": %.10g,\n  \"position_r2_per_output\": ", pr2);
+                json_array(f, pr2o, dy);
+                if (isnan(pr2f)) fprintf(f, ",\n  \"final_position_r2\": null,\n");
+                else fprintf(f, ",\n  \"final_position_r2\": %.10g,\n", pr2f);
+                printf("integrated position R² %.4f (final step %.4f)\n", pr2, pr2f);
+            }
             fprintf(f, "  \"r2\": %.10g,\n  \"r2_per_output\": ", r2m);
             json_array(f, r2, dy);
             fprintf(f, ",\n  \"mean_abs_error\": ");
@@ -485,9 +546,11 @@ int cmd_decode(int argc, char **argv)
         ndyn_array *ap = ndyn_array_view(NDYN_F64, 2, s2, pred);
         ndyn_array *at = ndyn_array_view(NDYN_F64, 2, s2, y);
         ndyn_array *af = ndyn_array_view(NDYN_I32, 1, s2, fold);
-        const char *names[3] = {"pred", "truth", "fold"};
-        const ndyn_array *arrs[3] = {ap, at, af};
-        int r = (!ap || !at || !af) ? NDYN_ENOMEM : ndyn_npz_write(npz, 3, names, arrs, 1);
+        ndyn_array *aq = pt ? ndyn_array_view(NDYN_F64, 2, s2, pt->data) : NULL;
+        const char *names[4] = {"pred", "truth", "fold", "pos_pred"};
+        const ndyn_array *arrs[4] = {ap, at, af, aq};
+        int r = (!ap || !at || !af || (pt && !aq)) ? NDYN_ENOMEM : ndyn_npz_write(npz, pt ? 4 : 3, names, arrs, 1);
+        ndyn_array_free(aq);
         ndyn_array_free(ap);
         ndyn_array_free(at);
         ndyn_array_free(af);
@@ -500,6 +563,13 @@ done:
     ndyn_array_free(xa);
     ndyn_array_free(ya);
     ndyn_array_free(offa);
+    ndyn_array_free(pa);
+    ndyn_trials_free(vt);
+    ndyn_trials_free(pt);
+    free(posv);
+    free(pr2o);
+    free(fin);
+    free(finh);
     free(x);
     free(y);
     free(pred);
