@@ -17,7 +17,8 @@ static void help(void)
         "Usage: ndyn prep --data IN [options] --out OUT.npz\n"
         "\n"
         "Turn recordings into the inputs of the methods. Steps run in this order:\n"
-        "load -> window -> bin -> smooth (each --smooth in turn) -> rate -> subsample\n"
+        "load -> window -> bin -> binarize -> smooth (each --smooth in turn) -> rate ->\n"
+        "subsample"
         "-> sqrt -> z-score -> PCA -> flow.\n"
         "\n"
         "Input\n"
@@ -45,6 +46,8 @@ static void help(void)
         "                       start, or to --event)\n"
         "  --event SPEC         FILE[:ARRAY] with one event time (s) per trial\n"
         "  --bin SEC            sum time steps into bins of SEC seconds\n"
+        "  --binarize           1 where a value is > 0, else 0 (a bin with several spikes\n"
+        "                       counts once, as MARBLE's rat example)\n"
         "  --smooth S           gaussian:SEC (sd) | exp:SEC (time constant, causal) |\n"
         "                       boxcar:SEC | savgol:W,O (window W steps, order O);\n"
         "                       may be repeated, applied in order\n"
@@ -280,7 +283,8 @@ int cmd_prep(int argc, char **argv)
         {"dt", required_argument, 0, 'D'},    {"window", required_argument, 0, 'w'},
         {"event", required_argument, 0, 'e'}, {"bin", required_argument, 0, 'b'},
         {"smooth", required_argument, 0, 's'}, {"edge", required_argument, 0, 'E'},
-        {"rate", no_argument, 0, 'r'},        {"subsample", required_argument, 0, 'u'},
+        {"rate", no_argument, 0, 'r'},        {"binarize", no_argument, 0, 'B'},
+        {"subsample", required_argument, 0, 'u'},
         {"sqrt", no_argument, 0, 'Q'},        {"zscore", no_argument, 0, 'z'},
         {"pca", required_argument, 0, 'p'},   {"fit", required_argument, 0, 'f'},
         {"seed", required_argument, 0, 'S'},  {"flow", no_argument, 0, 'F'},
@@ -288,6 +292,7 @@ int cmd_prep(int argc, char **argv)
         CLI_COMMON_LONGOPTS,                  {0, 0, 0, 0}};
     const char *data = NULL, *array = NULL, *out = NULL, *trials_spec = NULL, *event_spec = NULL,
                *cond_field = NULL;
+    int do_bin01 = 0;
     int layout = -1, do_rate = 0, do_sqrt = 0, do_z = 0, do_flow = 0, fit_kind = 0, have_window = 0;
     long trial_len = 0, subsample = 1, pca_k = 0;
     double dt = 0, bin = 0, win_from = 0, win_to = 0, fit_frac = 0;
@@ -343,6 +348,7 @@ int cmd_prep(int argc, char **argv)
             else return cli_usage(CMD, "--edge must be reflect or zero, got '%s'", optarg);
             break;
         case 'r': do_rate = 1; break;
+        case 'B': do_bin01 = 1; break;
         case 'u':
             if (cli_parse_int(CMD, "subsample", optarg, 1, 1L << 30, &subsample)) return CLI_USAGE;
             break;
@@ -500,6 +506,7 @@ int cmd_prep(int argc, char **argv)
         t = t2;
         t2 = NULL;
     }
+    if (do_bin01 && ndyn_prep_binarize(t)) goto done;
     for (int s = 0; s < nsmooth; s++) {
         int r = smooth[s].savgol ? ndyn_prep_savgol(t, (size_t)smooth[s].w, (size_t)smooth[s].o)
                                  : ndyn_prep_smooth(t, smooth[s].kind, smooth[s].width, edge);

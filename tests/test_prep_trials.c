@@ -137,6 +137,8 @@ TEST(zscore_sqrt_and_pca_fit_on_training_rows)
     CHECK_OK(ndyn_trials_from_array(sq, 2, 2, 1, 0.1, &t));
     CHECK_OK(ndyn_prep_sqrt(t));
     for (int i = 0; t && i < 4; i++) CHECK(t->data[i] == i);
+    CHECK_OK(ndyn_prep_binarize(t)); /* {0, 1, 2, 3} -> {0, 1, 1, 1} */
+    for (int i = 0; t && i < 4; i++) CHECK(t->data[i] == (i > 0));
     ndyn_trials_free(t);
     /* PCA fitted on the first 3 rows of points on the line y = 2 x: the
      * mean is that of the training rows, and every row (also the held-out

@@ -116,6 +116,10 @@ int ndyn_prep_savgol(ndyn_trials *t, size_t window, size_t order);
 
 /* x <- sqrt(x); fails on negative values. */
 int ndyn_prep_sqrt(ndyn_trials *t);
+/* x <- 1 where x > 0, else 0: whether a bin holds any spike. MARBLE's rat
+ * example smooths spike times taken as np.where(counts) and so counts a bin
+ * with several spikes once; binarize first to reproduce it. */
+int ndyn_prep_binarize(ndyn_trials *t);
 /* x <- factor x. */
 int ndyn_prep_scale(ndyn_trials *t, double factor);
 /* Per channel, subtract the mean and divide by the standard deviation
