@@ -239,7 +239,8 @@ void ndyn_nn_rnn_forward(double *hs, const double *x, const double *h0, const do
                          size_t B, size_t D, size_t H);
 // BPTT. dhs is (T, B, H): gradient of the loss wrt each output (not
 // modified); dx (T, B, D) or NULL; dh0 (B, H) or NULL; parameter gradients
-// or NULL. work is (2 B H). hs, x, h0 as in the forward.
+// or NULL. work is ((T + 1) B H) (the input-side products of all steps are
+// done in one gemm). hs, x, h0 as in the forward.
 void ndyn_nn_rnn_backward(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih,
                           double *db_hh, const double *dhs, const double *hs, const double *x,
                           const double *h0, const double *w_ih, const double *w_hh, size_t T,
