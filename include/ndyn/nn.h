@@ -600,7 +600,7 @@ typedef struct ndyn_nn_gradcheck_result {
     double max_rel_err;    /* worst element error */
     size_t worst;          /* its index */
     double analytic, numeric;  /* at the worst index */
-    double norm_rel_err;   /* ||a - n|| / max(||a||, ||n||) */
+    double norm_rel_err;   /* ||a - n|| / max(||a||, ||n||, floor) */
 } ndyn_nn_gradcheck_result;
 int ndyn_nn_gradcheck(double *x, const double *grad, size_t n, ndyn_nn_loss_fn f, void *user,
                       double h, double floor, ndyn_nn_gradcheck_result *res);

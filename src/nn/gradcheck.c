@@ -37,7 +37,7 @@ int ndyn_nn_gradcheck(double *x, const double *grad, size_t n, ndyn_nn_loss_fn f
         res->worst = wi;
         res->analytic = wa;
         res->numeric = wn;
-        double m = sqrt(fmax(na, nn));
+        double m = fmax(sqrt(fmax(na, nn)), floor);
         res->norm_rel_err = m > 0 ? sqrt(dd) / m : 0.0;
     }
     return NDYN_OK;
