@@ -341,7 +341,8 @@ void ndyn_nn_bce_logits_backward(double *dx, const double *x, const double *y, s
 
 /* Modules register their tensors in a store under "<prefix>.<name>" (just
  * "<name>" with an empty or NULL prefix) and keep their indices. Their names
- * follow PyTorch's state_dict. */
+ * follow PyTorch's state_dict. A failed _add leaves the store and the module
+ * struct as they were. */
 
 /* ---- Linear: "<prefix>.weight" (OC, C), "<prefix>.bias" (OC). */
 typedef struct ndyn_nn_linear {

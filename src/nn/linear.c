@@ -68,8 +68,8 @@ void ndyn_nn_linear_backward_f32(float *dinp, float *dweight, float *dbias, cons
 
 /* ------------------------------------------------------------- module */
 
-int ndyn_nn_linear_add(ndyn_nn_store *s, const char *prefix, size_t C, size_t OC, int bias,
-                       ndyn_nn_linear *l)
+static int linear_add(ndyn_nn_store *s, const char *prefix, size_t C, size_t OC, int bias,
+                      ndyn_nn_linear *l)
 {
     if (C == 0 || OC == 0)
         return ndyn_error(NDYN_EINVAL, "Linear %s: sizes %zu -> %zu must be positive",
@@ -96,6 +96,18 @@ void ndyn_nn_linear_init(const ndyn_nn_linear *l, ndyn_nn_store *s, ndyn_rng *rn
 {
     ndyn_nn_init_linear(ndyn_nn_store_data(s, l->weight),
                         l->bias >= 0 ? ndyn_nn_store_data(s, l->bias) : NULL, l->C, l->OC, rng);
+}
+
+int ndyn_nn_linear_add(ndyn_nn_store *s, const char *prefix, size_t C, size_t OC, int bias,
+                       ndyn_nn_linear *l)
+{
+    if (!s || !l) return ndyn_error(NDYN_EINVAL, "Linear: store and module are required");
+    size_t n0 = s->n;
+    ndyn_nn_linear tmp;
+    int rc = linear_add(s, prefix, C, OC, bias, &tmp);
+    if (rc) nn_store_truncate(s, n0);
+    else *l = tmp;
+    return rc;
 }
 
 static int check_module(const ndyn_nn_linear *l, const ndyn_nn_store *s, size_t B)

@@ -37,8 +37,8 @@ static int is_hidden(const ndyn_nn_mlp *m, size_t l)
     return l + 1 < m->nlayers || !m->opts.plain_last;
 }
 
-int ndyn_nn_mlp_add(ndyn_nn_store *s, const char *prefix, size_t nwidths, const size_t *widths,
-                    const ndyn_nn_mlp_opts *opts, ndyn_nn_mlp *mlp)
+static int mlp_add(ndyn_nn_store *s, const char *prefix, size_t nwidths, const size_t *widths,
+                   const ndyn_nn_mlp_opts *opts, ndyn_nn_mlp *mlp)
 {
     if (nwidths < 2 || nwidths > NDYN_NN_MLP_MAX_LAYERS + 1 || !widths)
         return ndyn_error(NDYN_EINVAL, "MLP needs 2..%d widths (input, hidden..., output); got "
@@ -89,6 +89,18 @@ int ndyn_nn_mlp_add(ndyn_nn_store *s, const char *prefix, size_t nwidths, const 
             for (size_t j = 0; j < w; j++) rv[j] = bw[j] = 1.0;
         }
     return NDYN_OK;
+}
+
+int ndyn_nn_mlp_add(ndyn_nn_store *s, const char *prefix, size_t nwidths, const size_t *widths,
+                    const ndyn_nn_mlp_opts *opts, ndyn_nn_mlp *mlp)
+{
+    if (!s || !mlp) return ndyn_error(NDYN_EINVAL, "MLP: store and module are required");
+    size_t n0 = s->n;
+    ndyn_nn_mlp tmp;
+    int rc = mlp_add(s, prefix, nwidths, widths, opts, &tmp);
+    if (rc) nn_store_truncate(s, n0);
+    else *mlp = tmp;
+    return rc;
 }
 
 void ndyn_nn_mlp_init(const ndyn_nn_mlp *mlp, ndyn_nn_store *s, ndyn_rng *rng)

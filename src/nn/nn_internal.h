@@ -20,4 +20,7 @@ static inline int nn_join_name(char *buf, size_t n, const char *prefix, const ch
 
 #define NN_NAME_MAX 200
 
+/* Drop the tensors added after the first n (undoes a failed module add). */
+void nn_store_truncate(ndyn_nn_store *s, size_t n);
+
 #endif

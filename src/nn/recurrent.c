@@ -13,8 +13,8 @@ struct ndyn_nn_rnn_cache {
     double *work;    /* RNN ((T+1) B H), GRU (7 B H) */
 };
 
-static int add_common(ndyn_nn_store *s, const char *prefix, size_t D, size_t H, int bias,
-                      int recurrent, int G, ndyn_nn_rnn *rnn)
+static int add_tensors(ndyn_nn_store *s, const char *prefix, size_t D, size_t H, int bias,
+                       int recurrent, int G, ndyn_nn_rnn *rnn)
 {
     if (H == 0 || H > 0x7fffffff / 4 || D > 0x7fffffff)
         return ndyn_error(NDYN_EINVAL, "%s %s: hidden size %zu must be in 1..2^29 and input "
@@ -49,6 +49,18 @@ static int add_common(ndyn_nn_store *s, const char *prefix, size_t D, size_t H, 
         }
     }
     return NDYN_OK;
+}
+
+static int add_common(ndyn_nn_store *s, const char *prefix, size_t D, size_t H, int bias,
+                      int recurrent, int G, ndyn_nn_rnn *rnn)
+{
+    if (!s || !rnn) return ndyn_error(NDYN_EINVAL, "RNN: store and module are required");
+    size_t n0 = s->n;
+    ndyn_nn_rnn tmp;
+    int rc = add_tensors(s, prefix, D, H, bias, recurrent, G, &tmp);
+    if (rc) nn_store_truncate(s, n0);
+    else *rnn = tmp;
+    return rc;
 }
 
 int ndyn_nn_rnn_add(ndyn_nn_store *s, const char *prefix, size_t D, size_t H, int bias,

@@ -177,3 +177,12 @@ int ndyn_nn_store_check_same(const ndyn_nn_store *a, const ndyn_nn_store *b)
     }
     return NDYN_OK;
 }
+
+void nn_store_truncate(ndyn_nn_store *s, size_t n)
+{
+    while (s->n > n) {
+        s->n--;
+        s->size = s->params[s->n].offset;
+        free(s->params[s->n].name);
+    }
+}
