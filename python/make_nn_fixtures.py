@@ -14,6 +14,7 @@ unless the file name ends in _f32 (float32, for ndyn's float32 kernels).
 Tensor names follow ndyn's store names (which are PyTorch's state_dict names).
 """
 import os
+import zlib
 
 import numpy as np
 import torch
@@ -238,6 +239,82 @@ def sched():
     save("sched", **d)
 
 
+def _crc_array(crc, name, a):
+    crc = zlib.crc32(name.encode() + b"\0", crc)
+    crc = zlib.crc32(a.dtype.name.encode() + b"\0", crc)
+    for d in a.shape:
+        crc = zlib.crc32(int(d).to_bytes(8, "little"), crc)
+    return zlib.crc32(np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes(), crc)
+
+
+def _model_text(kind, tensors, hparams, optim=None, sched=None, extra=()):
+    """meta and hparams texts of an ndyn model file, written from the
+    format description in docs/nn.md (independently of ndyn's writer)."""
+    meta = f"format\tndyn-nn-model\nversion\t1\nkind\t{kind}\nndyn\tpython\n"
+    meta += f"ntensors\t{len(tensors)}\n"
+    for name, flags, a in tensors:
+        shape = ",".join(str(d) for d in a.shape) if a.ndim else "-"
+        meta += f"tensor\t{name}\t{flags}\t{shape}\n"
+    for k, v in (optim or {}).items():
+        meta += f"{k}\t{v}\n"
+    for k, v in (sched or {}).items():
+        meta += f"{k}\t{v}\n"
+    meta += f"nextra\t{len(extra)}\n"
+    for name, _ in extra:
+        meta += f"extra\t{name}\n"
+    hp = "".join(f"{k}\t{t}\t{v}\n" for k, t, v in hparams)
+    return meta, hp
+
+
+def model_file():
+    """A model file written by NumPy from the documented format: ndyn must
+    read it (tests/test_nn_model.c). Also the seed of fuzz/fuzz_nnmodel.c."""
+    w = (np.arange(12, dtype=np.float64).reshape(3, 4) - 5.5) / 7.0
+    b = np.array([0.25, -1.5, 3.0])
+    rm = np.array([0.1, 0.2, 0.3])
+    t = np.array(0.125)
+    tensors = [("lin.weight", 0, w), ("lin.bias", 0, b), ("bn.running_mean", 1, rm),
+               ("t", 2, t)]
+    m = {n: a * 0.5 for n, _, a in tensors}
+    v = {n: a * a for n, _, a in tensors}
+    optim = {"optim": "adam", "optim.lr": repr(1e-3 / 3), "optim.initial_lr": "0.001",
+             "optim.momentum": "0", "optim.dampening": "0", "optim.nesterov": "0",
+             "optim.weight_decay": "0", "optim.beta1": "0.9", "optim.beta2": "0.999",
+             "optim.eps": "1e-08", "optim.t": "7", "optim.state": "mv"}
+    sched = {"sched": "plateau", "sched.last_epoch": "12", "sched.step_size": "0",
+             "sched.gamma": "0", "sched.mode_max": "0", "sched.factor": "0.1",
+             "sched.patience": "10", "sched.threshold": "0.0001", "sched.threshold_abs": "0",
+             "sched.cooldown": "0", "sched.min_lr": "0", "sched.eps": "1e-08",
+             "sched.best": "0.4375", "sched.num_bad_epochs": "3", "sched.cooldown_counter": "0"}
+    labels = np.array([3, 1, 4, 1, 5], dtype=np.int32)
+    extra = [("labels", labels)]
+    hparams = [("hidden", "int", 32), ("lr", "num", repr(0.01)), ("name", "str", "py fixture")]
+    meta, hp = _model_text("pyfixture", tensors, hparams, optim, sched, extra)
+    arrays = [("param/" + n, a) for n, _, a in tensors]
+    arrays += [("optim/m/" + n, m[n]) for n, _, _ in tensors]
+    arrays += [("optim/v/" + n, v[n]) for n, _, _ in tensors]
+    arrays += [("extra/" + n, a) for n, a in extra]
+    crc = zlib.crc32(meta.encode())
+    crc = zlib.crc32(hp.encode(), crc)
+    for n, a in arrays:
+        crc = _crc_array(crc, n, a)
+    meta += f"checksum\tcrc32:{crc:08x}\n"
+    save("model_v1", meta=np.frombuffer(meta.encode(), dtype=np.uint8),
+         hparams=np.frombuffer(hp.encode(), dtype=np.uint8), **dict(arrays))
+
+    # fuzz seed: meta NUL hparams for the harness's arrays param/a (2, 3), param/b ()
+    a, bb = np.zeros((2, 3)), np.array(0.0)
+    meta, hp = _model_text("seed", [("a", 0, a), ("b", 0, bb)], hparams, optim, sched)
+    crc = zlib.crc32(meta.encode())
+    crc = zlib.crc32(hp.encode(), crc)
+    crc = _crc_array(_crc_array(crc, "param/a", a), "param/b", bb)
+    meta += f"checksum\tcrc32:{crc:08x}\n"
+    path = os.path.join(OUT, "seed.nnmodel")
+    with open(path, "wb") as fh:
+        fh.write(meta.encode() + b"\0" + hp.encode())
+    print("wrote", os.path.relpath(path))
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     linear(torch.float64, "")
@@ -249,3 +326,4 @@ if __name__ == "__main__":
     losses()
     optim()
     sched()
+    model_file()

@@ -504,5 +504,69 @@ TEST(thread_count_independence)
     free(x), free(wt), free(o1), free(o2), free(g1), free(g2);
 }
 
+/* A model file written by NumPy from the format description (docs/nn.md,
+ * python/make_nn_fixtures.py model_file()): ndyn reads every field, and its
+ * checksum definition agrees with Python's zlib. */
+TEST(python_written_model_file)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/nn/model_v1.npz", NDYN_TEST_FIXTURES);
+    ndyn_nn_file *f = NULL;
+    CHECK_OK(ndyn_nn_file_read(path, "pyfixture", &f));
+    if (!f) return;
+    ndyn_nn_store *s = ndyn_nn_store_new();
+    size_t w[2] = {3, 4}, three = 3;
+    int iw, ib, im, it;
+    CHECK_OK(ndyn_nn_store_add(s, "lin.weight", 2, w, 0, &iw));
+    CHECK_OK(ndyn_nn_store_add(s, "lin.bias", 1, &three, 0, &ib));
+    CHECK_OK(ndyn_nn_store_add(s, "bn.running_mean", 1, &three, NDYN_NN_BUFFER, &im));
+    CHECK_OK(ndyn_nn_store_add(s, "t", 0, NULL, NDYN_NN_NO_DECAY, &it));
+    CHECK_OK(ndyn_nn_file_load_store(f, s));
+    const double *wd = ndyn_nn_store_data(s, iw), *bd = ndyn_nn_store_data(s, ib);
+    for (int i = 0; i < 12; i++) CHECK(wd[i] == (i - 5.5) / 7.0);
+    CHECK(bd[0] == 0.25 && bd[1] == -1.5 && bd[2] == 3.0);
+    CHECK(ndyn_nn_store_data(s, im)[2] == 0.3 && *ndyn_nn_store_data(s, it) == 0.125);
+    ndyn_nn_optim_params p;
+    ndyn_nn_optim_params_default(&p, NDYN_NN_ADAM);
+    ndyn_nn_optim *o = NULL;
+    CHECK_OK(ndyn_nn_optim_alloc(&p, s, &o));
+    CHECK_OK(ndyn_nn_file_load_optim(f, s, o));
+    CHECK(o->t == 7 && o->p.lr == 1e-3 / 3 && o->initial_lr == 1e-3);
+    CHECK(o->m[5] == 0.5 * wd[5] && o->v[12] == 0.0625 && o->v[18] == 0.125 * 0.125 && o->v[15] == 0.1 * 0.1);
+    ndyn_nn_sched sc;
+    CHECK_OK(ndyn_nn_file_load_sched(f, &sc));
+    CHECK(sc.kind == NDYN_NN_SCHED_PLATEAU && sc.best == 0.4375 && sc.num_bad_epochs == 3 &&
+          sc.last_epoch == 12 && sc.patience == 10);
+    int64_t hid;
+    double lr;
+    const char *nm;
+    CHECK_OK(ndyn_nn_hparams_get_int(ndyn_nn_file_hparams(f), "hidden", &hid));
+    CHECK_OK(ndyn_nn_hparams_get_num(ndyn_nn_file_hparams(f), "lr", &lr));
+    CHECK_OK(ndyn_nn_hparams_get_str(ndyn_nn_file_hparams(f), "name", &nm));
+    CHECK(hid == 32 && lr == 0.01 && strcmp(nm, "py fixture") == 0);
+    const ndyn_array *lab = NULL;
+    CHECK_OK(ndyn_dataset_get(ndyn_nn_file_extra(f), "labels", &lab));
+    CHECK(lab && lab->dtype == NDYN_I32 && lab->size == 5 && ((int32_t *)lab->data)[4] == 5);
+    /* saving it again and reading back gives the same store */
+    const char *again = tmp("model_v1_again.npz");
+    CHECK_OK(ndyn_nn_save(again, "pyfixture", s, ndyn_nn_file_hparams(f), o, &sc,
+                          ndyn_nn_file_extra(f)));
+    ndyn_nn_file *g = NULL;
+    CHECK_OK(ndyn_nn_file_read(again, "pyfixture", &g));
+    ndyn_nn_store *s2 = ndyn_nn_store_new();
+    CHECK_OK(ndyn_nn_store_add(s2, "lin.weight", 2, w, 0, NULL));
+    CHECK_OK(ndyn_nn_store_add(s2, "lin.bias", 1, &three, 0, NULL));
+    CHECK_OK(ndyn_nn_store_add(s2, "bn.running_mean", 1, &three, NDYN_NN_BUFFER, NULL));
+    CHECK_OK(ndyn_nn_store_add(s2, "t", 0, NULL, NDYN_NN_NO_DECAY, NULL));
+    if (g) CHECK_OK(ndyn_nn_file_load_store(g, s2));
+    CHECK(memcmp(s->data, s2->data, s->size * sizeof(double)) == 0);
+    ndyn_nn_file_free(g);
+    ndyn_nn_store_free(s2);
+    ndyn_nn_optim_free(o);
+    ndyn_nn_store_free(s);
+    ndyn_nn_file_free(f);
+}
+
 RUN_TESTS(T(store_basics), T(init_defaults), T(save_load_bit_identical_and_resume),
+          T(python_written_model_file),
           T(model_file_corruption), T(bad_arguments), T(thread_count_independence))

@@ -375,11 +375,13 @@ static int meta_line(ndyn_nn_file *f, char *key, char *val, size_t *ntensors, in
         return 0;                                                                       \
     }
     if (strcmp(key, "format") == 0) {
+        if (seen[0]) return bad(f, "meta field format appears twice");
         if (strcmp(val, FORMAT_NAME) != 0) return bad(f, "its format is not " FORMAT_NAME);
         seen[0] = 1;
         return 0;
     }
     if (strcmp(key, "version") == 0) {
+        if (seen[1]) return bad(f, "meta field version appears twice");
         if (!parse_i64(val, &i) || i < 1) return bad(f, "its version is not a positive integer");
         if (i > NDYN_NN_FILE_VERSION)
             return ndyn_error(NDYN_EUNSUPPORTED, "%s is model file version %lld; this ndyn "
@@ -389,6 +391,7 @@ static int meta_line(ndyn_nn_file *f, char *key, char *val, size_t *ntensors, in
         return 0;
     }
     if (strcmp(key, "kind") == 0) {
+        if (seen[2]) return bad(f, "meta field kind appears twice");
         if (!valid_kind(val)) return bad(f, "its model kind is invalid");
         if (!(f->kind = dupn(val, strlen(val)))) return NDYN_ENOMEM;
         seen[2] = 1;
@@ -396,7 +399,8 @@ static int meta_line(ndyn_nn_file *f, char *key, char *val, size_t *ntensors, in
     }
     if (strcmp(key, "ndyn") == 0) return 0;
     if (strcmp(key, "ntensors") == 0) {
-        if (!parse_i64(val, &i) || i < 0 || i > 1000000) return bad(f, "ntensors is invalid");
+        if (seen[3]) return bad(f, "meta field ntensors appears twice");
+        if (!parse_i64(val, &i) || i < 0 || i > 100000) return bad(f, "ntensors is invalid");
         *ntensors = (size_t)i;
         f->t = calloc(*ntensors ? *ntensors : 1, sizeof *f->t);
         if (!f->t) return ndyn_error(NDYN_ENOMEM, "out of memory");
@@ -464,7 +468,8 @@ static int meta_line(ndyn_nn_file *f, char *key, char *val, size_t *ntensors, in
     INT("sched.num_bad_epochs", s->num_bad_epochs)
     INT("sched.cooldown_counter", s->cooldown_counter)
     if (strcmp(key, "nextra") == 0) {
-        if (!parse_i64(val, &i) || i < 0 || i > 1000000) return bad(f, "nextra is invalid");
+        if (seen[4]) return bad(f, "meta field nextra appears twice");
+        if (!parse_i64(val, &i) || i < 0 || i > 100000) return bad(f, "nextra is invalid");
         *nextra_declared = (size_t)i;
         *extra_names = calloc(*nextra_declared ? *nextra_declared : 1, sizeof(char *));
         if (!*extra_names) return NDYN_ENOMEM;
@@ -621,6 +626,10 @@ int ndyn_nn_file_read(const char *path, const char *kind, ndyn_nn_file **out)
     if (f->has_optim && (f->optim.p.kind == NDYN_NN_SGD ? f->has_v || (f->has_m != (f->optim.p.momentum > 0))
                                                         : !(f->has_m && f->has_v))) {
         rc = bad(f, "the optimiser state does not fit its kind");
+        goto fail;
+    }
+    if (f->has_optim && f->optim.t < 0) {
+        rc = bad(f, "the optimiser step count is negative");
         goto fail;
     }
     if (f->has_optim && ndyn_nn_optim_params_check(&f->optim.p)) {
