@@ -430,6 +430,15 @@ TEST(bad_arguments)
     CHECK_FAILS(ndyn_nn_rnn_apply(&rnn, s, rc, hs, xs, NULL, 6, 2), NDYN_ESHAPE);
     CHECK_FAILS(ndyn_nn_rnn_apply(&rnn, s, rc, hs, NULL, NULL, 5, 2), NDYN_EINVAL);
     CHECK_OK(ndyn_nn_rnn_apply(&rnn, s, rc, hs, xs, NULL, 5, 2));
+    CHECK_FAILS(ndyn_nn_rnn_apply(&rnn, s, rc, hs, xs, NULL, 5, 3), NDYN_ESHAPE);
+    CHECK_FAILS(ndyn_nn_rnn_apply(&rnn, s, rc, hs, xs, NULL, 0, 2), NDYN_ESHAPE);
+    /* a shorter sequence in the same cache gives the same first steps */
+    double hs3[3 * 2 * 4];
+    CHECK_OK(ndyn_nn_rnn_apply(&rnn, s, rc, hs3, xs, NULL, 3, 2));
+    CHECK(memcmp(hs3, hs, sizeof hs3) == 0);
+    ndyn_nn_rnn gru;
+    CHECK_OK(ndyn_nn_gru_add(s, "g", 3, 4, 1, &gru));
+    CHECK_FAILS(ndyn_nn_rnn_apply(&gru, s, rc, hs, xs, NULL, 5, 2), NDYN_EINVAL);
 
     /* optimisers and schedules */
     ndyn_nn_optim_params p;

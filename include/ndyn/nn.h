@@ -433,8 +433,10 @@ int ndyn_nn_gru_add(ndyn_nn_store *s, const char *prefix, size_t D, size_t H, in
  * weight_hh, bias_ih, bias_hh. */
 void ndyn_nn_rnn_init(const ndyn_nn_rnn *rnn, ndyn_nn_store *s, ndyn_rng *rng);
 /* Sequence forward/backward with shape checks. hs (T, B, H); x (T, B, D) or
- * NULL when D = 0; h0 (B, H) or NULL. The module allocates what it needs
- * (GRU cache, work) inside the result: */
+ * NULL when D = 0; h0 (B, H) or NULL. What the module needs (GRU cache,
+ * work) lives in a cache made for at most T steps and B sequences; one cache
+ * serves any shorter T / smaller B (e.g. trials of different lengths), and a
+ * backward uses the cache of the last apply with the same T and B. */
 typedef struct ndyn_nn_rnn_cache ndyn_nn_rnn_cache;
 int ndyn_nn_rnn_cache_alloc(const ndyn_nn_rnn *rnn, size_t T, size_t B, ndyn_nn_rnn_cache **out);
 void ndyn_nn_rnn_cache_free(ndyn_nn_rnn_cache *c);

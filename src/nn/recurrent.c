@@ -125,9 +125,11 @@ static int check(const ndyn_nn_rnn *rnn, const ndyn_nn_store *s, const ndyn_nn_r
                  const double *x, size_t T, size_t B)
 {
     const char *what = rnn->gru ? "GRU" : "RNN";
-    if (!c || c->T != T || c->B != B || c->H != rnn->H || c->gru != rnn->gru)
-        return ndyn_error(NDYN_ESHAPE, "%s: the cache was made for another shape (T %zu, B %zu), "
-                          "this call has T %zu, B %zu", what, c ? c->T : 0, c ? c->B : 0, T, B);
+    if (!c || c->H != rnn->H || c->gru != rnn->gru)
+        return ndyn_error(NDYN_EINVAL, "%s: the cache was made for another module", what);
+    if (T == 0 || B == 0 || T > c->T || B > c->B)
+        return ndyn_error(NDYN_ESHAPE, "%s: T %zu and B %zu must be in 1..%zu and 1..%zu (the "
+                          "cache's sizes); allocate a larger cache", what, T, B, c->T, c->B);
     if (rnn->D && !x)
         return ndyn_error(NDYN_EINVAL, "%s: input x (T, B, %zu) is required", what, rnn->D);
     size_t G = rnn->gru ? 3 : 1;
