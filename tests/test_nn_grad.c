@@ -187,7 +187,8 @@ static double bn_f(ctx *c)
 {
     if (c->flag == 0) {
         /* running stats are outputs only; keep them out of the function */
-        double rm[8] = {0}, rv[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+        double rm[128] = {0}, rv[128];
+        for (int i = 0; i < 128; i++) rv[i] = 1;
         ndyn_nn_batchnorm_forward_train(c->out, c->work, c->work2, rm, rv, c->a[0], c->a[1],
                                         c->a[2], c->B, c->C, 0.1, 1e-5);
     } else {
@@ -208,17 +209,18 @@ static void bn_b(ctx *c)
 
 TEST(grad_batchnorm)
 {
+    enum { NB = 7, C = 70, N = NB * C };   /* C > 64: two channel blocks */
     for (int mode = 0; mode <= 1; mode++) {
         ctx c = {0};
-        c.B = 7, c.C = 5, c.flag = mode;
-        double *x = rnd(35, 2.0, 30), *w = rnd(5, 1, 31), *b = rnd(5, 1, 32);
-        add(&c, "inp", x, 35);
-        add(&c, "weight", w, 5);
-        add(&c, "bias", b, 5);
-        c.work = rnd(5, 0.3, 33);   /* eval: running mean */
-        c.work2 = rnd(5, 0.3, 34);  /* eval: running var (made positive) */
-        for (int i = 0; i < 5; i++) c.work2[i] = 0.5 + fabs(c.work2[i]);
-        set_out(&c, 35, 35);
+        c.B = NB, c.C = C, c.flag = mode;
+        double *x = rnd(N, 2.0, 30), *w = rnd(C, 1, 31), *b = rnd(C, 1, 32);
+        add(&c, "inp", x, N);
+        add(&c, "weight", w, C);
+        add(&c, "bias", b, C);
+        c.work = rnd(C, 0.3, 33);   /* eval: running mean; train: batch mean */
+        c.work2 = rnd(C, 0.3, 34);  /* eval: running var (made positive); train: rstd */
+        for (int i = 0; i < C; i++) c.work2[i] = 0.5 + fabs(c.work2[i]);
+        set_out(&c, N, 35);
         c.fwd = bn_f, c.bwd = bn_b;
         run_check(&c, mode ? "batchnorm eval" : "batchnorm train");
         ctx_free(&c);
@@ -535,6 +537,55 @@ TEST(rnn_cells_match_sequence)
     }
 }
 
+/* The float32 BatchNorm, ReLU and tanh kernels (not covered by a torch
+ * float32 fixture) agree with the gradient-checked float64 ones to float32
+ * precision: |a - b| <= 1e-6 + 1e-5 |b|. */
+TEST(f32_kernels_match_f64)
+{
+    enum { NB = 9, C = 70 };   /* C > 64: two channel blocks */
+    double *x = rnd(NB * C, 2, 200), *w = rnd(C, 1, 201), *b = rnd(C, 1, 202),
+           *d = rnd(NB * C, 1, 203);
+    static double o[NB * C], dx[NB * C], m[C], r[C], rm[C], rv[C], dw[C], db[C];
+    static float xf[NB * C], wf[C], bf[C], df[NB * C], of[NB * C], dxf[NB * C], mf[C], rf[C],
+        rmf[C], rvf[C], dwf[C], dbf[C];
+    for (int i = 0; i < NB * C; i++) xf[i] = (float)x[i], df[i] = (float)d[i];
+    for (int i = 0; i < C; i++) wf[i] = (float)w[i], bf[i] = (float)b[i], rv[i] = 1, rvf[i] = 1;
+    /* the reference runs on the float-rounded inputs */
+    for (int i = 0; i < NB * C; i++) x[i] = xf[i], d[i] = df[i];
+    for (int i = 0; i < C; i++) w[i] = wf[i], b[i] = bf[i];
+    CHECK_OK(ndyn_nn_batchnorm_forward_train(o, m, r, rm, rv, x, w, b, NB, C, 0.1, 1e-5));
+    CHECK_OK(ndyn_nn_batchnorm_forward_train_f32(of, mf, rf, rmf, rvf, xf, wf, bf, NB, C, 0.1f,
+                                                 1e-5f));
+    ndyn_nn_batchnorm_backward_train(dx, dw, db, d, x, m, r, w, NB, C);
+    ndyn_nn_batchnorm_backward_train_f32(dxf, dwf, dbf, df, xf, mf, rf, wf, NB, C);
+    for (int i = 0; i < NB * C; i++) {
+        CHECK_CLOSE(of[i], o[i], 1e-6, 1e-5);
+        CHECK_CLOSE(dxf[i], dx[i], 1e-6, 1e-5);
+    }
+    for (int i = 0; i < C; i++) {
+        CHECK_CLOSE(dwf[i], dw[i], 1e-6, 1e-5);
+        CHECK_CLOSE(dbf[i], db[i], 1e-6, 1e-5);
+        CHECK_CLOSE(rmf[i], rm[i], 1e-6, 1e-5);
+        CHECK_CLOSE(rvf[i], rv[i], 1e-6, 1e-5);
+    }
+    memset(dx, 0, sizeof dx), memset(dxf, 0, sizeof dxf);
+    ndyn_nn_tanh_forward(o, x, NB * C);
+    ndyn_nn_tanh_forward_f32(of, xf, NB * C);
+    ndyn_nn_tanh_backward(dx, d, o, NB * C);
+    ndyn_nn_tanh_backward_f32(dxf, df, of, NB * C);
+    for (int i = 0; i < NB * C; i++) {
+        CHECK_CLOSE(of[i], o[i], 1e-6, 1e-5);
+        CHECK_CLOSE(dxf[i], dx[i], 1e-6, 1e-5);
+    }
+    memset(dx, 0, sizeof dx), memset(dxf, 0, sizeof dxf);
+    ndyn_nn_relu_forward(o, x, NB * C);
+    ndyn_nn_relu_forward_f32(of, xf, NB * C);
+    ndyn_nn_relu_backward(dx, d, o, NB * C);
+    ndyn_nn_relu_backward_f32(dxf, df, of, NB * C);
+    for (int i = 0; i < NB * C; i++) CHECK(of[i] == (float)o[i] && dxf[i] == (float)dx[i]);
+    free(x), free(w), free(b), free(d);
+}
+
 RUN_TESTS(T(grad_linear), T(grad_activations), T(grad_batchnorm), T(grad_dropout),
           T(grad_losses), T(loss_values), T(grad_mlp_batchnorm), T(grad_rnn_bptt),
-          T(grad_gru_bptt), T(rnn_cells_match_sequence))
+          T(grad_gru_bptt), T(rnn_cells_match_sequence), T(f32_kernels_match_f64))
