@@ -89,15 +89,15 @@ int ndyn_ot_emd(const double *a, size_t na, const double *b, size_t nb, const do
 typedef struct ndyn_sinkhorn_params {
     double eps;        /* entropic regularisation, in the units of cost (required, > 0) */
     size_t max_iter;   /* iterations (one row and one column update each; default 10000) */
-    double tol;        /* stop when the L1 error of the column marginal is <= tol * sum(a)
-                          (default 1e-9) */
+    double tol;        /* stop when the L1 error of the row marginal is <= tol * sum(a)
+                          (the columns are exact after each iteration; default 1e-9) */
 } ndyn_sinkhorn_params;
 
 void ndyn_sinkhorn_params_default(ndyn_sinkhorn_params *p, double eps);
 
 typedef struct ndyn_sinkhorn_info {
     size_t iters;           /* iterations run */
-    double marginal_error;  /* final L1 error of the column marginal, relative to sum(a) */
+    double marginal_error;  /* final L1 error of the row marginal, relative to sum(a) */
     int converged;          /* marginal_error <= tol */
 } ndyn_sinkhorn_info;
 
