@@ -159,7 +159,7 @@ int ndyn_ot_sinkhorn(const double *a, size_t na, const double *b, size_t nb, con
             lb[mb] = log(wb[j]);
             ci[mb++] = j;
         }
-    double eps = p->eps, err = INFINITY;
+    double err = INFINITY;
     K = ndyn_malloc_array(ma * mb, sizeof *K);
     u = ndyn_malloc_array(ma, sizeof *u);
     v = ndyn_malloc_array(mb, sizeof *v);
@@ -171,51 +171,72 @@ int ndyn_ot_sinkhorn(const double *a, size_t na, const double *b, size_t nb, con
     }
     for (size_t i = 0; i < ma; i++) wa[i] = wa[ri[i]]; /* active weights, in place */
     for (size_t j = 0; j < mb; j++) wb[j] = wb[ci[j]];
-    /* One log-domain iteration first, so that no row of the kernel underflows. */
-    update_rows(cost, nb, ri, ma, ci, mb, la, g, eps, f, t1);
-    update_cols(cost, nb, ri, ma, ci, mb, lb, f, eps, g, t1, t2);
-    size_t it = 1;
-    build_kernel(cost, nb, ri, ma, ci, mb, f, g, eps, K, u, v);
-    while (it < p->max_iter) {
-        int ok = 1;
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)ma, (int)mb, 1.0, K, (int)mb, v, 1, 0.0, kv, 1);
-        for (size_t i = 0; i < ma && ok; i++) ok = kv[i] > 0 && isfinite(wa[i] / kv[i]);
-        if (ok) {
-            for (size_t i = 0; i < ma; i++) u[i] = wa[i] / kv[i];
-            cblas_dgemv(CblasRowMajor, CblasTrans, (int)ma, (int)mb, 1.0, K, (int)mb, u, 1, 0.0, ktu, 1);
-            for (size_t j = 0; j < mb && ok; j++) ok = ktu[j] > 0 && isfinite(wb[j] / ktu[j]);
-            if (ok)
-                for (size_t j = 0; j < mb; j++) v[j] = wb[j] / ktu[j];
+    /* Epsilon scaling: stages at eps_s = 2^s eps from about the cost range
+     * down to eps, each warm-started from the potentials of the previous one
+     * and run to a loose tolerance; the last stage runs to tol. At small eps
+     * this needs far fewer iterations than starting cold. */
+    double cmin = INFINITY, cmax = -INFINITY;
+    for (size_t i = 0; i < ma; i++)
+        for (size_t j = 0; j < mb; j++) {
+            double c = cost[ri[i] * nb + ci[j]];
+            cmin = fmin(cmin, c);
+            cmax = fmax(cmax, c);
         }
-        if (!ok) {
-            /* The scalings left the range of the kernel: absorb them and do
-             * one iteration in the log domain. */
-            absorb(ma, mb, eps, f, g, u, v);
-            update_rows(cost, nb, ri, ma, ci, mb, la, g, eps, f, t1);
-            update_cols(cost, nb, ri, ma, ci, mb, lb, f, eps, g, t1, t2);
-            build_kernel(cost, nb, ri, ma, ci, mb, f, g, eps, K, u, v);
-            it++;
-            continue;
-        }
+    int nstage = 1;
+    while (nstage < 40 && p->eps * ldexp(1.0, nstage) < 0.5 * (cmax - cmin)) nstage++;
+    size_t it = 0;
+    for (int stage = nstage - 1; stage >= 0 && it < p->max_iter; stage--) {
+        double eps = p->eps * ldexp(1.0, stage);
+        double stol = stage ? fmax(p->tol, 1e-3) : p->tol;
+        err = INFINITY;
+        /* One log-domain iteration first, so that no row of the kernel underflows. */
+        update_rows(cost, nb, ri, ma, ci, mb, la, g, eps, f, t1);
+        update_cols(cost, nb, ri, ma, ci, mb, lb, f, eps, g, t1, t2);
         it++;
-        /* The columns are exact after each iteration; the rows are checked
-         * every 10 (the check costs one more product). */
-        if (it % 10 == 0 || it == p->max_iter) {
+        build_kernel(cost, nb, ri, ma, ci, mb, f, g, eps, K, u, v);
+        size_t sit = 1;
+        while (it < p->max_iter) {
+            int ok = 1;
             cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)ma, (int)mb, 1.0, K, (int)mb, v, 1, 0.0, kv, 1);
-            err = 0;
-            for (size_t i = 0; i < ma; i++) err += fabs(u[i] * kv[i] - wa[i]);
-            err /= mass;
-            if (err <= p->tol) break;
+            for (size_t i = 0; i < ma && ok; i++) ok = kv[i] > 0 && isfinite(wa[i] / kv[i]);
+            if (ok) {
+                for (size_t i = 0; i < ma; i++) u[i] = wa[i] / kv[i];
+                cblas_dgemv(CblasRowMajor, CblasTrans, (int)ma, (int)mb, 1.0, K, (int)mb, u, 1, 0.0, ktu, 1);
+                for (size_t j = 0; j < mb && ok; j++) ok = ktu[j] > 0 && isfinite(wb[j] / ktu[j]);
+                if (ok)
+                    for (size_t j = 0; j < mb; j++) v[j] = wb[j] / ktu[j];
+            }
+            it++;
+            sit++;
+            if (!ok) {
+                /* The scalings left the range of the kernel: absorb them and
+                 * do one iteration in the log domain. */
+                absorb(ma, mb, eps, f, g, u, v);
+                update_rows(cost, nb, ri, ma, ci, mb, la, g, eps, f, t1);
+                update_cols(cost, nb, ri, ma, ci, mb, lb, f, eps, g, t1, t2);
+                build_kernel(cost, nb, ri, ma, ci, mb, f, g, eps, K, u, v);
+                continue;
+            }
+            /* The columns are exact after each iteration; the rows are
+             * checked every 10 (the check costs one more product). */
+            if (sit % 10 == 0 || it == p->max_iter) {
+                cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)ma, (int)mb, 1.0, K, (int)mb, v, 1, 0.0, kv, 1);
+                err = 0;
+                for (size_t i = 0; i < ma; i++) err += fabs(u[i] * kv[i] - wa[i]);
+                err /= mass;
+                if (err <= stol) break;
+            }
+            double big = 0;
+            for (size_t i = 0; i < ma; i++) big = fmax(big, fabs(log(u[i])));
+            for (size_t j = 0; j < mb; j++) big = fmax(big, fabs(log(v[j])));
+            if (big > 50) {
+                absorb(ma, mb, eps, f, g, u, v);
+                build_kernel(cost, nb, ri, ma, ci, mb, f, g, eps, K, u, v);
+            }
         }
-        double big = 0;
-        for (size_t i = 0; i < ma; i++) big = fmax(big, fabs(log(u[i])));
-        for (size_t j = 0; j < mb; j++) big = fmax(big, fabs(log(v[j])));
-        if (big > 50) {
-            absorb(ma, mb, eps, f, g, u, v);
-            build_kernel(cost, nb, ri, ma, ci, mb, f, g, eps, K, u, v);
-        }
+        absorb(ma, mb, eps, f, g, u, v);
     }
-    absorb(ma, mb, eps, f, g, u, v);
+    double eps = p->eps;
     if (!isfinite(err)) err = row_error(cost, nb, ri, ma, ci, mb, wa, f, g, eps) / mass;
     int conv = err <= p->tol;
     if (!conv)
