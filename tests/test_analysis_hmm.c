@@ -276,6 +276,51 @@ TEST(em_likelihood_monotone)
     }
 }
 
+TEST(em_penalised_objective_monotone)
+{
+    /* With a ridge, EM is MAP estimation: log p(y) - rho/2 sum_k tr(Sigma_k^-1)
+     * (rho = ridge x the mean per-feature variance) never decreases. The fit
+     * is deterministic, so the model after i iterations is the fit with
+     * max_iter = i; the objective is evaluated here with 2x2 inverses. */
+    enum { K = 3, D = 2, T = 90 };
+    ndyn_rng r;
+    ndyn_rng_init(&r, 13, 0);
+    double buf[T * D];
+    for (int i = 0; i < T * D; i++) buf[i] = ndyn_rng_normal(&r) + (i / (2 * 30)) * 0.7;
+    double mean[D] = {0}, var = 0;
+    for (int t = 0; t < T; t++)
+        for (int a = 0; a < D; a++) mean[a] += buf[t * D + a] / T;
+    for (int t = 0; t < T; t++)
+        for (int a = 0; a < D; a++) var += pow(buf[t * D + a] - mean[a], 2) / (T * D);
+    const double *y[1] = {buf};
+    size_t len[1] = {T};
+    const double ridge = 0.3;
+    double prev = -INFINITY;
+    for (size_t iters = 0; iters <= 15; iters++) {
+        ndyn_hmm_params p;
+        ndyn_hmm_params_default(&p, K);
+        p.ridge = ridge;
+        p.tol = 0;
+        p.max_iter = iters;
+        ndyn_hmm *m = NULL;
+        double ll[16];
+        size_t it;
+        CHECK_OK(ndyn_hmm_fit(y, len, 1, D, &p, &m, ll, &it));
+        if (!m) return;
+        CHECK(it == iters);
+        double tr = 0;
+        for (int s = 0; s < K; s++) {
+            const double *C = m->covs + s * 4;
+            tr += (C[0] + C[3]) / (C[0] * C[3] - C[1] * C[2]);
+        }
+        double obj = ll[it] - 0.5 * ridge * var * tr;
+        CHECKF(obj >= prev - 1e-10 * fabs(obj), "iteration %zu: penalised objective %.15g < %.15g", iters, obj,
+               prev);
+        prev = obj;
+        ndyn_hmm_free(m);
+    }
+}
+
 TEST(reorder_states)
 {
     int path[8] = {2, 2, 0, 0, 2, 3, 3, 0}, map[5];
@@ -342,4 +387,4 @@ TEST(bad_input)
 }
 
 RUN_TESTS(T(forward_backward_and_viterbi_vs_enumeration), T(em_recovers_full), T(em_recovers_diag),
-          T(em_likelihood_monotone), T(reorder_states), T(bad_input))
+          T(em_likelihood_monotone), T(em_penalised_objective_monotone), T(reorder_states), T(bad_input))

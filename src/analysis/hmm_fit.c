@@ -79,7 +79,8 @@ static void m_step_emissions(ndyn_hmm *m, const stats_t *st, double rho)
     }
 }
 
-static double penalty(const ndyn_hmm *m, const double *chol, double rho)
+/* work (d). */
+static double penalty(const ndyn_hmm *m, const double *chol, double rho, double *c)
 {
     /* rho/2 sum_k tr(Sigma_k^-1) = rho/2 sum_k |L_k^-1|_F^2. */
     if (rho == 0) return 0;
@@ -91,8 +92,6 @@ static double penalty(const ndyn_hmm *m, const double *chol, double rho)
         } else {
             /* Columns of L^{-1} by forward substitution on unit vectors. */
             const double *L = chol + s * d * d;
-            double col[64], *c = d <= 64 ? col : malloc(d * sizeof *c);
-            if (!c) return NAN;
             for (size_t e = 0; e < d; e++) {
                 for (size_t a = 0; a < d; a++) {
                     double v = (a == e) ? 1.0 : 0.0;
@@ -101,7 +100,6 @@ static double penalty(const ndyn_hmm *m, const double *chol, double rho)
                     tot += c[a] * c[a];
                 }
             }
-            if (c != col) free(c);
         }
     }
     return 0.5 * rho * tot;
@@ -256,7 +254,7 @@ int ndyn_hmm_fit(const double *const *y, const size_t *len, size_t n_trials, siz
             o += T;
         }
         /* Only d log(2 pi) etc. depend on the centring: none, it is a shift. */
-        double obj = ll - penalty(m, chol, rho);
+        double obj = ll - penalty(m, chol, rho, work);
         if (loglik) loglik[it] = ll;
         if (it == p->max_iter || (it > 0 && obj - prev < p->tol * (double)n)) break;
         prev = obj;
