@@ -256,6 +256,36 @@ TEST(sinkhorn_limits)
     CHECK(isfinite(t));
     ndyn_sinkhorn_params_default(&p, 0);
     CHECK_FAILS(ndyn_ot_sinkhorn(a, NA, b, NB, c, &p, plan, &t, NULL), NDYN_EINVAL);
+    /* Zero weights: their rows/columns of the plan are 0, the rest as the
+     * problem without them. */
+    for (int i = 0; i < NA * NB; i++) c[i] /= 1000;
+    double a0[NA], b0[NB], plan0[NA * NB], t0, tsub, psub[(NA - 1) * (NB - 1)], csub[(NA - 1) * (NB - 1)];
+    memcpy(a0, a, sizeof a0);
+    memcpy(b0, b, sizeof b0);
+    double ra = a0[2], rb = b0[4];
+    a0[2] = 0;
+    b0[4] = 0;
+    for (int i = 0; i < NA; i++) a0[i] /= 1 - ra;
+    for (int j = 0; j < NB; j++) b0[j] /= 1 - rb;
+    double as[NA - 1], bs[NB - 1];
+    for (int i = 0, ii = 0; i < NA; i++) {
+        if (i == 2) continue;
+        as[ii] = a0[i];
+        for (int j = 0, jj = 0; j < NB; j++) {
+            if (j == 4) continue;
+            csub[ii * (NB - 1) + jj++] = c[i * NB + j];
+        }
+        ii++;
+    }
+    for (int j = 0, jj = 0; j < NB; j++)
+        if (j != 4) bs[jj++] = b0[j];
+    ndyn_sinkhorn_params_default(&p, 0.05);
+    CHECK_OK(ndyn_ot_sinkhorn(a0, NA, b0, NB, c, &p, plan0, &t0, NULL));
+    CHECK_OK(ndyn_ot_sinkhorn(as, NA - 1, bs, NB - 1, csub, &p, psub, &tsub, NULL));
+    CHECK_CLOSE(t0, tsub, 1e-12, 1e-9);
+    for (int j = 0; j < NB; j++) CHECK(plan0[2 * NB + j] == 0);
+    for (int i = 0; i < NA; i++) CHECK(plan0[i * NB + 4] == 0);
+    check_plan(plan0, a0, b0, NA, NB, c, t0, 1e-9);
 }
 
 /* n points per condition; condition c is the base cloud shifted by shift[c]. */
