@@ -101,6 +101,35 @@ TEST(emd_equals_hungarian)
     }
 }
 
+TEST(emd_scale_invariant)
+{
+    /* EMD(s c) = s EMD(c) for tiny and huge cost scales, and a constant
+     * added to every cost adds that constant (the mass is 1). */
+    enum { NA = 40, NB = 50 };
+    ndyn_rng r;
+    ndyn_rng_init(&r, 8, 0);
+    static double c[NA * NB], cs[NA * NB];
+    double a[NA], b[NB], sa = 0, sb = 0;
+    rand_matrix(a, NA, &r, 0.1, 1);
+    rand_matrix(b, NB, &r, 0.1, 1);
+    for (int i = 0; i < NA; i++) sa += a[i];
+    for (int j = 0; j < NB; j++) sb += b[j];
+    for (int i = 0; i < NA; i++) a[i] /= sa;
+    for (int j = 0; j < NB; j++) b[j] /= sb;
+    rand_matrix(c, NA * NB, &r, 0, 1);
+    double t1, ts;
+    CHECK_OK(ndyn_ot_emd(a, NA, b, NB, c, NULL, &t1));
+    const double scales[] = {1e-9, 1e-4, 1e4, 1e9};
+    for (int q = 0; q < 4; q++) {
+        for (int i = 0; i < NA * NB; i++) cs[i] = c[i] * scales[q];
+        CHECK_OK(ndyn_ot_emd(a, NA, b, NB, cs, NULL, &ts));
+        CHECK_CLOSE(ts / scales[q], t1, 0, 1e-11);
+    }
+    for (int i = 0; i < NA * NB; i++) cs[i] = c[i] + 1e3;
+    CHECK_OK(ndyn_ot_emd(a, NA, b, NB, cs, NULL, &ts));
+    CHECK_CLOSE(ts - 1e3, t1, 1e-9, 0);
+}
+
 TEST(emd_integer_weights_equal_expanded_assignment)
 {
     /* Integer masses a_i, b_j: the transportation problem equals the
@@ -439,6 +468,6 @@ TEST(cluster_distances)
 }
 
 RUN_TESTS(T(emd_equals_assignment_enumeration), T(emd_equals_hungarian),
-          T(emd_integer_weights_equal_expanded_assignment), T(emd_matches_scipy_linprog),
+          T(emd_scale_invariant), T(emd_integer_weights_equal_expanded_assignment), T(emd_matches_scipy_linprog),
           T(emd_degenerate_inputs), T(sinkhorn_limits), T(condition_distances_of_translates),
           T(condition_distances_unequal_sizes_vs_hungarian), T(cluster_distances))

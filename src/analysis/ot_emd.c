@@ -248,8 +248,12 @@ int ot_emd_solve(const double *wa, size_t na, const double *wb, size_t nb, const
     for (size_t i = 0; i < s.ma; i++)
         for (size_t j = 0; j < s.mb; j++) cc[i * s.mb + j] = cost[ri[i] * nb + ci[j]] - cmin;
     s.c = cc;
+    /* M above the cost of any simple path of real arcs (at most n arcs of
+     * cost <= range), and a pricing tolerance relative to the cost range, so
+     * the solver is invariant to the scale of the costs. */
     double range = cmax - cmin;
-    s.big = (double)s.n * (range + 1.0);
+    if (!(range > 0)) range = 1.0; /* all costs equal: any plan is optimal */
+    s.big = (double)(s.n + 1) * range;
     double tol = 1e-13 * s.big;
 
     size_t root = s.n - 1;
