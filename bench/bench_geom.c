@@ -6,8 +6,8 @@
  * run: the reference's dense CkNN construction (n x n distances, k-th
  * neighbour per row, ratio test), feasible only for small n.
  *
- * Usage: bench_geom [--max-n N] [--shape sphere|torus|m3r8|all] [--local-gauges]
- *                   [--eigenvectors K] [--k K]
+ * Usage: bench_geom [--min-n N] [--max-n N] [--shape sphere|torus|m3r8|all]
+ *                   [--local-gauges] [--eigenvectors K] [--k K] [--no-baseline]
  */
 #include <math.h>
 #include <stdio.h>
@@ -24,6 +24,11 @@ static void make_cloud(const char *shape, size_t n, uint64_t seed, double **Xo, 
     ndyn_rng_init(&r, seed, 0);
     size_t D = strcmp(shape, "m3r8") == 0 ? 8 : 3;
     double *X = malloc(n * D * sizeof *X), *V = malloc(n * D * sizeof *V);
+    /* noise: 0.1 of the mean sample spacing (volume / n)^(1/m), so the cloud
+     * stays a thin shell at every n (a fixed noise level turns a dense sample
+     * into a 3-D blob and isolates CkNN nodes) */
+    double vol = !strcmp(shape, "sphere") ? 4 * M_PI : !strcmp(shape, "torus") ? 8 * M_PI * M_PI : 2 * M_PI * M_PI;
+    double noise = 0.1 * pow(vol / (double)n, !strcmp(shape, "m3r8") ? 1.0 / 3.0 : 0.5);
     double M[8][4];
     for (int a = 0; a < 8; a++) for (int b = 0; b < 4; b++) M[a][b] = ndyn_rng_normal(&r) / 2;
     for (size_t i = 0; i < n; i++) {
@@ -48,7 +53,7 @@ static void make_cloud(const char *shape, size_t n, uint64_t seed, double **Xo, 
             }
             x[7] += 0.3 * q[0] * q[1];
         }
-        for (size_t a = 0; a < D; a++) x[a] += 0.01 * ndyn_rng_normal(&r);
+        for (size_t a = 0; a < D; a++) x[a] += noise * ndyn_rng_normal(&r);
     }
     *Xo = X; *Vo = V; *Do = D;
 }
@@ -122,17 +127,20 @@ static void fork_case(const char *shape, size_t n, const ndyn_geom_params *p)
 
 int main(int argc, char **argv)
 {
-    size_t maxn = 1000000;
+    size_t maxn = 1000000, minn = 10000;
     const char *shape = "all";
     ndyn_geom_params p;
     ndyn_geom_params_default(&p);
+    int nobase = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--max-n") && i + 1 < argc) maxn = (size_t)atof(argv[++i]);
+        else if (!strcmp(argv[i], "--min-n") && i + 1 < argc) minn = (size_t)atof(argv[++i]);
+        else if (!strcmp(argv[i], "--no-baseline")) nobase = 1;
         else if (!strcmp(argv[i], "--shape") && i + 1 < argc) shape = argv[++i];
         else if (!strcmp(argv[i], "--local-gauges")) p.local_gauges = 1;
         else if (!strcmp(argv[i], "--eigenvectors") && i + 1 < argc) p.n_eigenvectors = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--k") && i + 1 < argc) p.k = atoi(argv[++i]);
-        else { fprintf(stderr, "usage: %s [--max-n N] [--shape sphere|torus|m3r8|all] [--local-gauges] [--eigenvectors K] [--k K]\n", argv[0]); return 2; }
+        else { fprintf(stderr, "usage: %s [--min-n N] [--max-n N] [--no-baseline] [--shape sphere|torus|m3r8|all] [--local-gauges] [--eigenvectors K] [--k K]\n", argv[0]); return 2; }
     }
     ndyn_set_quiet(1);
     printf("bench_geom: k=%d delta=%g local_gauges=%d eigenvectors=%d\n", p.k, p.delta, p.local_gauges,
@@ -141,7 +149,7 @@ int main(int argc, char **argv)
      * Every case runs in a forked child, and the parent never starts OpenMP
      * threads (libgomp does not survive a fork after its pool exists). */
     fflush(stdout);
-    pid_t pid = fork();
+    pid_t pid = nobase ? -1 : fork();
     if (pid == 0) {
         size_t n = 10000, D;
         double *X, *V;
@@ -161,9 +169,9 @@ int main(int argc, char **argv)
         _exit(0);
     }
     int st;
-    waitpid(pid, &st, 0);
+    if (pid > 0) waitpid(pid, &st, 0);
     const char *shapes[3] = {"sphere", "torus", "m3r8"};
-    for (size_t n = 10000; n <= maxn; n *= 10)
+    for (size_t n = minn; n <= maxn; n *= 10)
         for (int s = 0; s < 3; s++)
             if (!strcmp(shape, "all") || !strcmp(shape, shapes[s])) fork_case(shapes[s], n, &p);
     return 0;
