@@ -68,7 +68,11 @@ void ndyn_sim_lorenz_rk4(double s[3], double h, double sigma, double rho, double
  * alpha > 0 the plane is mapped onto the paraboloid
  * z = -(alpha x)^2 - (alpha y)^2 (D = 3); with alpha == 0 it stays planar
  * (D = 2). Per trajectory pos = X[:-1] and vel = diff(X) of the mapped
- * samples X, so each trajectory gives steps - 1 points. */
+ * samples X, so each trajectory gives steps - 1 points. As in the
+ * reference (which drops points outside (-3, 3)), a trajectory is cut at its
+ * first sample with |x| >= bound or |y| >= bound (for mu < 0 trajectories
+ * starting outside the unstable cycle blow up in finite time); n is then
+ * smaller than C * trials * (steps - 1). */
 typedef struct ndyn_sim_vdp_params {
     size_t conditions;  /* C values of mu (default 40) */
     double mu_min, mu_max;  /* defaults -1, 1 */
@@ -77,6 +81,7 @@ typedef struct ndyn_sim_vdp_params {
     double dt;          /* sample interval (default 0.5) */
     size_t substeps;    /* RK4 steps per dt (default 50) */
     double ic_range;    /* initial conditions in [-ic_range, ic_range]^2 (default 3) */
+    double bound;       /* trajectories are cut where |x| or |y| reaches it (default 3) */
     double alpha;       /* paraboloid curvature (default 0.05); 0: planar */
     double noise;       /* std of Gaussian noise added to the sampled x, y (default 0) */
     uint64_t seed;      /* default 1 */
@@ -86,7 +91,8 @@ void ndyn_sim_vdp_defaults(ndyn_sim_vdp_params *p);
 int ndyn_sim_vdp_check(const ndyn_sim_vdp_params *p);
 /* Dataset: pos (n, D), vel (n, D), condition (n,) int32 in 0..C-1, mu (C,),
  * trajectory (n,) int32 global trajectory index (condition * trials + i),
- * t (n,) float64 time of each point; n = C * trials * (steps - 1). */
+ * t (n,) float64 time of each point, dt scalar; n <= C * trials * (steps - 1)
+ * (see bound). */
 int ndyn_sim_vdp(const ndyn_sim_vdp_params *p, ndyn_dataset **out);
 
 /* Integrate van der Pol from (x0, y0): xy (T, 2) receives the states at
@@ -134,9 +140,12 @@ int ndyn_sim_fields(const ndyn_sim_fields_params *p, ndyn_dataset **out);
  *     k = 0: slow counter-clockwise rotation (limit cycle),
  *     k = 1: fast clockwise rotation (limit cycle),
  *     k = 2: contraction onto a fixed point,
- *     k = 3..5: further rotations / a second fixed point.
+ *     k = 3: very fast counter-clockwise rotation, k = 4: a second fixed
+ *     point, k = 5: very slow clockwise rotation.
  * Rotations act on the pairs of latent coordinates (0,1), (2,3), ...; a
- * left-over odd coordinate decays. h_0 ~ N(0, 0.5^2 I).
+ * left-over odd coordinate decays. Rotations have gain 1.3 (tanh bounds
+ * them to a cycle of radius ~0.8); fixed points are +-0.4 per coordinate with
+ * alternating signs (gain 0.5). h_0 ~ N(0, 0.5^2 I).
  * Emission: a = C h_t + d with C (Y, H) entries N(0, 1/H) and d (Y,)
  * (stream 0 of the seed).
  *   gaussian: y = a + noise * N(0, I), d ~ N(0, 0.1^2);
