@@ -144,7 +144,8 @@ int ndyn_sim_fields(const ndyn_sim_fields_params *p, ndyn_dataset **out);
  *     point, k = 5: very slow clockwise rotation.
  * Rotations act on the pairs of latent coordinates (0,1), (2,3), ...; a
  * left-over odd coordinate decays. Rotations have gain 1.3 (tanh bounds
- * them to a cycle of radius ~0.8); fixed points are +-0.4 per coordinate with
+ * them to a limit cycle; the saturation also slows the turn: regime 0 turns
+ * ~0.11 rad/step); fixed points are +-0.4 per coordinate with
  * alternating signs (gain 0.5). h_0 ~ N(0, 0.5^2 I).
  * Emission: a = C h_t + d with C (Y, H) entries N(0, 1/H) and d (Y,)
  * (stream 0 of the seed).
