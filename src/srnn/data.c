@@ -33,8 +33,6 @@ int ndyn_srnn_check_data(const ndyn_srnn_data *d, const ndyn_srnn_params *p)
                     return ndyn_error(NDYN_EINVAL, "srnn: label %d at trial %zu, time %zu is out of range 0..%d",
                                       d->labels[i][t], i, t, d->n_labels > 0 ? d->n_labels - 1 : 1 << 30);
     }
-    if (p && p->test_trials >= (int)d->n_trials && p->test_trials > 0)
-        return ndyn_error(NDYN_EINVAL, "srnn: %d test trials leave none of the %zu trials for training", p->test_trials, d->n_trials);
     return NDYN_OK;
 }
 

@@ -385,6 +385,9 @@ int ndyn_srnn_fit(const ndyn_srnn_data *d, const ndyn_srnn_params *p, ndyn_srnn_
     int rc = ndyn_srnn_check_params(p);
     if (!rc) rc = ndyn_srnn_check_data(d, p);
     if (rc) return rc;
+    if (p->test_trials > 0 && (size_t)p->test_trials >= d->n_trials)
+        return ndyn_error(NDYN_EINVAL, "srnn: %d test trials leave none of the %zu trials for training; lower --test-trials",
+                          p->test_trials, d->n_trials);
     size_t n = d->n_trials, nte = (size_t)p->test_trials, ntr = n - nte;
     size_t *off = ndyn_malloc_array(n + 1, sizeof(size_t)), *idx = ndyn_malloc_array(n, sizeof(size_t));
     if (!off || !idx) {
