@@ -205,9 +205,9 @@ int srnn_emission(const ndyn_srnn_model *m, const srnn_layout *l, const double *
     return NDYN_OK;
 }
 
-int srnn_batch(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w, const double *y,
-               const double *eps, const double *P, double coef, double *Jout, double *J_trial,
-               double *elbo_trial, double *grad)
+static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w, const double *y,
+                      const double *eps, const double *P, double coef, double *Jout, double *J_trial,
+                      double *elbo_trial, double *grad)
 {
     const double *th = m->theta;
     const ndyn_srnn_params *p = &m->p;
@@ -567,4 +567,17 @@ int srnn_batch(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w, const
     }
     srnn_grad_mask(m, l, gr);
     return NDYN_OK;
+}
+
+/* The per-step matrices are small (B rows): OpenBLAS threading only adds
+ * synchronisation, so the batch runs with one BLAS thread (restored after). */
+int srnn_batch(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w, const double *y,
+               const double *eps, const double *P, double coef, double *Jout, double *J_trial,
+               double *elbo_trial, double *grad)
+{
+    int nt = openblas_get_num_threads();
+    if (nt > 1) openblas_set_num_threads(1);
+    int rc = batch_impl(m, l, w, y, eps, P, coef, Jout, J_trial, elbo_trial, grad);
+    if (nt > 1) openblas_set_num_threads(nt);
+    return rc;
 }
