@@ -279,8 +279,9 @@ static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const siz
     adam opt = {ndyn_calloc(m->n_theta, sizeof(double)), ndyn_calloc(m->n_theta, sizeof(double)), 0};
     size_t *order = ndyn_malloc_array(ntb ? ntb : 1, sizeof(size_t));
     if (!rc && (!g || !gacc || !opt.m || !opt.v || !order)) rc = NDYN_ENOMEM;
-    ndyn_rng r;
+    ndyn_rng r, re; /* training draws; evaluation draws (so eval_every does not change training) */
     ndyn_rng_init(&r, pr.seed, 0xE95);
+    ndyn_rng_init(&re, pr.seed, 0xE7A);
     size_t hcap = 0;
     double steps_train = 0;
     for (size_t i = 0; i < ntr; i++) steps_train += (double)d->T[train[i]];
@@ -353,15 +354,15 @@ static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const siz
         }
         if ((ep + 1) % p->eval_every == 0 || ep + 1 == total_epochs) {
             double te = NAN;
-            if (neb) rc = eval_elbo(m, &l, eb, neb, 1, &r, &te);
+            if (neb) rc = eval_elbo(m, &l, eb, neb, 1, &re, &te);
             if (!rc) rc = hist_push(&m->hist, &hcap, ep + 1, loss, tr, te, lr, stage);
         }
         ndyn_progress_update(&prog, (size_t)ep + 1, "stage %d  loss %.4g  elbo/step %.4g", stage, loss, tr);
     }
     ndyn_progress_end(&prog);
     if (!rc) {
-        rc = eval_elbo(m, &l, tb, ntb, p->eval_samples, &r, &m->train_elbo);
-        if (!rc && neb) rc = eval_elbo(m, &l, eb, neb, p->eval_samples, &r, &m->test_elbo);
+        rc = eval_elbo(m, &l, tb, ntb, p->eval_samples, &re, &m->train_elbo);
+        if (!rc && neb) rc = eval_elbo(m, &l, eb, neb, p->eval_samples, &re, &m->test_elbo);
         *score = neb ? m->test_elbo : m->train_elbo;
     }
     free_batches(tb, ntb);
