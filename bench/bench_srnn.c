@@ -10,10 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ndyn/srnn.h"
 
-static double ndyn_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int epochs)
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* wall and CPU seconds per epoch */
+static double ndyn_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int epochs, double *cpu)
 {
     double *y = malloc(n * T * N * sizeof(double));
     size_t *Ts = malloc(n * sizeof(size_t));
@@ -32,26 +41,29 @@ static double ndyn_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int
     p.eval_every = 1000000;
     p.eval_samples = 1;
     /* subtract the fixed costs (model set-up, final evaluation) by timing two lengths */
-    double t[2];
+    double t[2], c[2];
     int E[2] = {epochs / 5 > 0 ? epochs / 5 : 1, epochs};
     for (int k = 0; k < 2; k++) {
         p.epochs = E[k];
         ndyn_srnn_model *m;
-        double t0 = ndyn_time_now();
+        double t0 = ndyn_time_now(), c0 = cpu_now();
         if (ndyn_srnn_fit(&d, &p, &m)) {
             fprintf(stderr, "fit failed: %s\n", ndyn_errmsg());
             exit(1);
         }
         t[k] = ndyn_time_now() - t0;
+        c[k] = cpu_now() - c0;
         ndyn_srnn_model_free(m);
     }
     free(y);
     free(Ts);
     free(ys);
+    *cpu = (c[1] - c[0]) / (E[1] - E[0]);
     return (t[1] - t[0]) / (E[1] - E[0]);
 }
 
-static double torch_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int epochs, int threads)
+static double torch_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int epochs, int threads,
+                                  double *cpu)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/srnn_torch.py %zu %zu %zu %d %d %d %d float32 2>/dev/null",
@@ -60,8 +72,11 @@ static double torch_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, in
     if (!f) return NAN;
     char line[256];
     double v = NAN;
-    while (fgets(line, sizeof line, f))
+    *cpu = NAN;
+    while (fgets(line, sizeof line, f)) {
         if (!strncmp(line, "epoch_seconds=", 14)) v = atof(line + 14);
+        if (!strncmp(line, "epoch_cpu_seconds=", 18)) *cpu = atof(line + 18);
+    }
     pclose(f);
     return v;
 }
@@ -116,11 +131,15 @@ int main(int argc, char **argv)
         {"lorenz 16x200x3 K=2 H=3", 16, 200, 3, 2, 3, epochs * 4, 50},
         {"100x200x50 K=4 H=16", 100, 200, 50, 4, 16, epochs, 10}};
     printf("SRNN training, seconds per epoch (full batch, forward+backward+Adam), %d thread(s)\n", threads);
-    printf("%-26s %12s %12s %8s %8s\n", "size", "ndyn", "pytorch", "ratio", "target");
+    printf("(wall: elapsed time; cpu: process CPU time, the fair measure on a shared machine)\n");
+    printf("%-26s %10s %10s %7s | %10s %10s %7s | %6s\n", "size", "ndyn wall", "torch wall", "ratio",
+           "ndyn cpu", "torch cpu", "ratio", "target");
     for (int c = 0; c < 2; c++) {
-        double a = ndyn_epoch_seconds(cfg[c].n, cfg[c].T, cfg[c].N, cfg[c].K, cfg[c].H, cfg[c].ep);
-        double b = torch ? torch_epoch_seconds(cfg[c].n, cfg[c].T, cfg[c].N, cfg[c].K, cfg[c].H, tepochs, threads) : NAN;
-        printf("%-26s %12.3e %12.3e %7.1fx %7.0fx\n", cfg[c].name, a, b, b / a, cfg[c].target);
+        double ac, bc = NAN;
+        double a = ndyn_epoch_seconds(cfg[c].n, cfg[c].T, cfg[c].N, cfg[c].K, cfg[c].H, cfg[c].ep, &ac);
+        double b = torch ? torch_epoch_seconds(cfg[c].n, cfg[c].T, cfg[c].N, cfg[c].K, cfg[c].H, tepochs, threads, &bc) : NAN;
+        printf("%-26s %10.3e %10.3e %6.1fx | %10.3e %10.3e %6.1fx | %5.0fx\n", cfg[c].name, a, b, b / a, ac, bc,
+               bc / ac, cfg[c].target);
         fflush(stdout);
     }
     printf("causal filtering step (N=100, H=16, K=4): %.2f us (target < 50 us)\n", filter_latency_us());

@@ -14,7 +14,8 @@ trials and states, uses nn.RNN for the encoders and diagonal Gaussians in
 closed form.
 
 Usage: srnn_torch.py TRIALS T N K H EPOCHS THREADS [DTYPE]
-Prints one line: epoch_seconds=<mean seconds per epoch>.
+Prints epoch_seconds=<mean wall seconds per epoch> and
+epoch_cpu_seconds=<mean CPU seconds per epoch> (fair on a shared machine).
 """
 import math
 import sys
@@ -109,10 +110,11 @@ def main():
         opt.step()
         return loss.item()
     step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(epochs):
         step()
     print("epoch_seconds=%.6g" % ((time.perf_counter() - t0) / epochs))
+    print("epoch_cpu_seconds=%.6g" % ((time.process_time() - c0) / epochs))
 
 
 if __name__ == '__main__':
