@@ -491,7 +491,7 @@ int ndyn_srnn_filter_step(ndyn_srnn_filter *f, const double *y, double *filt, do
     for (int i = 0; i < H; i++) u[i] = th[l->encf_b + i];
     cblas_dgemv(CblasRowMajor, CblasNoTrans, H, N, 1.0, th + l->encf_Wx, N, y, 1, 1.0, u, 1);
     if (f->t) cblas_dgemv(CblasRowMajor, CblasNoTrans, H, H, 1.0, th + l->encf_Wh, H, f->u, 1, 1.0, u, 1);
-    for (int i = 0; i < H; i++) f->u[i] = tanh(u[i]);
+    for (int i = 0; i < H; i++) f->u[i] = srnn_tanh(u[i]);
     /* sampler mean */
     for (int i = 0; i < S1; i++) f->z1[i] = th[l->s1_b + i];
     cblas_dgemv(CblasRowMajor, CblasNoTrans, S1, H, 1.0, th + l->s1_W, 2 * H, f->u, 1, 1.0, f->z1, 1);
@@ -502,7 +502,7 @@ int ndyn_srnn_filter_step(ndyn_srnn_filter *f, const double *y, double *filt, do
     for (int i = 0; i < H; i++) f->s[i] = th[l->m_b + i];
     cblas_dgemv(CblasRowMajor, CblasNoTrans, H, H, 1.0, th + l->m_Wa, H, f->a, 1, 1.0, f->s, 1);
     if (f->t) cblas_dgemv(CblasRowMajor, CblasNoTrans, H, H, 1.0, th + l->m_Ws, H, f->sp, 1, 1.0, f->s, 1);
-    for (int i = 0; i < H; i++) f->h[i] = f->s[i] = tanh(f->s[i]);
+    for (int i = 0; i < H; i++) f->h[i] = f->s[i] = srnn_tanh(f->s[i]);
     /* evidence (the emission term is common to all states and cancels) and the forward step */
     double S[64 * 64], lpi[64];
     if (f->t == 0) {

@@ -157,7 +157,7 @@ void srnn_log_transition(const ndyn_srnn_model *m, const srnn_layout *l, const d
     for (int q = 0; q < KK; q++) {
         double v = b[q];
         for (int d = 0; d < H; d++) v += W[q * H + d] * h[d];
-        if (m->p.transition == NDYN_SRNN_TRANS_TANH) v = tanh(v);
+        if (m->p.transition == NDYN_SRNN_TRANS_TANH) v = srnn_tanh(v);
         if (l->n_trans_B) v += m->theta[l->trans_B + q];
         Lt[q] = v;
     }
@@ -171,7 +171,7 @@ void srnn_dynamics(const ndyn_srnn_model *m, const srnn_layout *l, int k, const 
     for (int i = 0; i < H; i++) {
         double v = b[i];
         for (int d = 0; d < H; d++) v += W[i * H + d] * h[d];
-        f[i] = tanh(v);
+        f[i] = srnn_tanh(v);
     }
 }
 
@@ -230,7 +230,7 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
     for (size_t t = 0; t < T; t++) {
         double *u = w->uf + t * B * H;
         if (t) srnn_gemm(0, 1, iB, H, H, 1.0, u - B * H, H, Wfh, H, 1.0, u, H);
-        for (size_t q = 0; q < B * H; q++) u[q] = tanh(u[q]);
+        for (size_t q = 0; q < B * H; q++) u[q] = srnn_tanh(u[q]);
     }
     memcpy(w->E, w->uf, TB * H * sizeof(double));
     if (l->n_encb) {
@@ -240,7 +240,7 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
         for (size_t t = T; t-- > 0;) {
             double *u = w->ub + t * B * H;
             if (t + 1 < T) srnn_gemm(0, 1, iB, H, H, 1.0, u + B * H, H, Wbh, H, 1.0, u, H);
-            for (size_t q = 0; q < B * H; q++) u[q] = tanh(u[q]);
+            for (size_t q = 0; q < B * H; q++) u[q] = srnn_tanh(u[q]);
         }
         for (size_t q = 0; q < TB * H; q++) w->E[q] += w->ub[q];
     }
@@ -264,7 +264,7 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
         for (size_t b = 0; b < B; b++)
             for (int d = 0; d < H; d++) {
                 size_t q = b * H + d;
-                s[q] = tanh(s[q]);
+                s[q] = srnn_tanh(s[q]);
                 h[q] = s[q] + (eps ? sq[d] * eps[t * B * H + q] : 0);
             }
     }
@@ -302,14 +302,14 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
         const double *Wk = th + l->dyn_W + (size_t)k * H * H, *bk = th + l->dyn_b + (size_t)k * H;
         for (size_t r = B; r < TB; r++) memcpy(F + r * H, bk, H * sizeof(double));
         srnn_gemm(0, 1, (int)R1, H, H, 1.0, w->h, H, Wk, H, 1.0, F + B * H, H);
-        for (size_t q = B * H; q < TB * H; q++) F[q] = tanh(F[q]);
+        for (size_t q = B * H; q < TB * H; q++) F[q] = srnn_tanh(F[q]);
     }
     /* ---------------- transitions: logits rows t >= 1 */
     const double *Ws = th + l->trans_W, *bs = th + l->trans_b;
     for (size_t r = B; r < TB; r++) memcpy(w->Lt + r * KK, bs, KK * sizeof(double));
     srnn_gemm(0, 1, (int)R1, KK, H, 1.0, w->h, H, Ws, H, 1.0, w->Lt + B * KK, KK);
     if (p->transition == NDYN_SRNN_TRANS_TANH)
-        for (size_t q = B * KK; q < TB * KK; q++) w->Lt[q] = tanh(w->Lt[q]);
+        for (size_t q = B * KK; q < TB * KK; q++) w->Lt[q] = srnn_tanh(w->Lt[q]);
     srnn_log_pi(m, l, w->lpi);
     double lvh = 0, lv0 = 0;
     for (int d = 0; d < H; d++) lvh += LOG2PI + log(vh[d]), lv0 += LOG2PI + log(v0[d]);
