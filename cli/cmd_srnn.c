@@ -214,8 +214,12 @@ static void fit_help(void)
            "      --no-h0-prior       no Gaussian prior on h_0 (reference)\n"
            "      --var-h V, --var-y V, --var-q V  initial variances (default %g, %g, %g)\n"
            "      --fixed-variances   keep the three variances fixed at their values\n"
+           "      --objective O       elbo (exact collapsed ELBO, default) | compat (the reference's\n"
+           "                          Eq. 15 as coded, with its pairwise-term defect; not a bound)\n"
+           "      --loss-sum          sum the loss over trials and time as the reference (default:\n"
+           "                          per-time-step mean; scale --lr and --coef-cross accordingly)\n"
            "      --compat            reference settings: tanh transitions, no base, no h_0\n"
-           "                          prior, fixed variances 1e-4 (objective stays the exact ELBO)\n"
+           "                          prior, fixed variances 1e-4, --objective compat, --loss-sum\n"
            "Training:\n"
            "      --init M            kmeans | hmm | random | blocks | uniform | labels | none\n"
            "                          (default kmeans)\n"
@@ -248,7 +252,7 @@ static int srnn_fit_cmd(int argc, char **argv)
 {
     enum { O_EMIS = 2000, O_EH, O_SH, O_TRANS, O_NOBASE, O_CAUSAL, O_NOH0, O_VH, O_VY, O_VQ, O_FIXV,
            O_COMPAT, O_INIT, O_IEP, O_EP, O_CC, O_LR, O_LRS, O_LRG, O_CLIP, O_FRESH, O_BT, O_RS, O_TT,
-           O_EE, O_SEED, O_DATA, O_OUT };
+           O_EE, O_SEED, O_DATA, O_OUT, O_OBJ, O_LSUM };
     static const struct option lo[] = {
         {"help", no_argument, 0, 'h'}, {"data", required_argument, 0, O_DATA},
         {"out", required_argument, 0, O_OUT}, {"states", required_argument, 0, 'K'},
@@ -265,7 +269,8 @@ static int srnn_fit_cmd(int argc, char **argv)
         {"clip", required_argument, 0, O_CLIP}, {"fresh-optimizer", no_argument, 0, O_FRESH},
         {"batch-trials", required_argument, 0, O_BT}, {"restarts", required_argument, 0, O_RS},
         {"test-trials", required_argument, 0, O_TT}, {"eval-every", required_argument, 0, O_EE},
-        {"seed", required_argument, 0, O_SEED}, CLI_COMMON_LONGOPTS, {0, 0, 0, 0}};
+        {"seed", required_argument, 0, O_SEED}, {"objective", required_argument, 0, O_OBJ},
+        {"loss-sum", no_argument, 0, O_LSUM}, CLI_COMMON_LONGOPTS, {0, 0, 0, 0}};
     ndyn_srnn_params p;
     ndyn_srnn_params_default(&p);
     const char *data = NULL, *out = NULL;
@@ -314,7 +319,14 @@ static int srnn_fit_cmd(int argc, char **argv)
             p.transition = NDYN_SRNN_TRANS_TANH, p.trans_base = 0, p.h0_prior = 0;
             p.learn_var_h = p.learn_var_y = p.learn_var_q = 0;
             p.var_h = p.var_y = p.var_q = 1e-4;
+            p.objective = NDYN_SRNN_OBJ_COMPAT, p.loss_sum = 1;
             break;
+        case O_OBJ:
+            if (!strcmp(optarg, "elbo")) p.objective = NDYN_SRNN_OBJ_ELBO;
+            else if (!strcmp(optarg, "compat")) p.objective = NDYN_SRNN_OBJ_COMPAT;
+            else return cli_usage(CMD " fit", "--objective must be elbo or compat, got '%s'", optarg);
+            break;
+        case O_LSUM: p.loss_sum = 1; break;
         case O_INIT: {
             int k = find_name(optarg, k_init_names, 7);
             if (k < 0) return cli_usage(CMD " fit", "--init must be kmeans, hmm, random, blocks, uniform, labels or none, got '%s'", optarg);

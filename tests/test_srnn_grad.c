@@ -131,5 +131,17 @@ TEST(grad_three_states_fixed_variances)
     check_model(&p, 0, 0.2);
 }
 
-RUN_TESTS(T(grad_gaussian), T(grad_gaussian_cross_entropy), T(grad_poisson_tanh_causal),
+TEST(grad_compat_objective)
+{
+    /* the reference's objective, gamma and delta differentiated (not detached) */
+    ndyn_srnn_params p;
+    small(&p);
+    p.objective = NDYN_SRNN_OBJ_COMPAT;
+    p.transition = NDYN_SRNN_TRANS_TANH;
+    check_model(&p, 0, 0.0);
+    p.K = 3;
+    check_model(&p, 0, 0.4);
+}
+
+RUN_TESTS(T(grad_compat_objective), T(grad_gaussian), T(grad_gaussian_cross_entropy), T(grad_poisson_tanh_causal),
           T(grad_three_states_fixed_variances))

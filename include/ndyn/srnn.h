@@ -29,6 +29,11 @@ extern "C" {
 typedef enum { NDYN_SRNN_GAUSSIAN = 0, NDYN_SRNN_POISSON = 1 } ndyn_srnn_emission;
 typedef enum { NDYN_SRNN_TRANS_LINEAR = 0, NDYN_SRNN_TRANS_TANH = 1 } ndyn_srnn_transition;
 typedef enum {
+    NDYN_SRNN_OBJ_ELBO = 0,     /* exact collapsed ELBO (default) */
+    NDYN_SRNN_OBJ_COMPAT = 1    /* the reference's "Eq. 15 as coded", defective pairwise term
+                                   and all: compatibility only, not a bound (spec §5.2) */
+} ndyn_srnn_objective_kind;
+typedef enum {
     NDYN_SRNN_INIT_KMEANS = 0,  /* k-means on all time points stacked */
     NDYN_SRNN_INIT_HMM,         /* diagonal Gaussian HMM by EM, Viterbi paths */
     NDYN_SRNN_INIT_RANDOM,      /* i.i.d. labels per time point */
@@ -54,6 +59,9 @@ typedef struct ndyn_srnn_params {
     double var_h, var_y, var_q; /* initial variances (default 0.01, 0.1, 0.01) */
     int learn_var_h, learn_var_y, learn_var_q; /* learn them (default 1, 1, 1) */
     double var_min;             /* floor added to every learned variance (default 1e-5) */
+    int objective;              /* ndyn_srnn_objective_kind (default elbo) */
+    int loss_sum;               /* 1: loss summed over trials and time as the reference
+                                   (default 0: per-time-step mean) */
     int init;                   /* ndyn_srnn_init (default kmeans) */
     int init_epochs;            /* epochs of the initialisation stage (default 3000) */
     int epochs;                 /* epochs of the plain objective (default 1000) */
@@ -207,7 +215,9 @@ int ndyn_srnn_viterbi(const double *lpi, const double *S, const double *e, size_
 
 /* Objective on all trials of d at fixed noise eps (total_T, H) (NULL: zeros):
  * J = sum_trials [ELBO + coef * sum_{t,k} P log gamma_t(k)], P (total_T, K)
- * or NULL; grad (n_theta) receives dJ/dtheta (may be NULL). */
+ * or NULL; grad (n_theta) receives dJ/dtheta (may be NULL). With
+ * p.objective == compat, ELBO is replaced by the reference's t1 + t2 per trial
+ * plus, once per batch of equal-length trials, the per-step entropy of q. */
 int ndyn_srnn_objective(const ndyn_srnn_model *m, const ndyn_srnn_data *d, const double *eps,
                         const double *P, double coef, double *J, double *grad);
 

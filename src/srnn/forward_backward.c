@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ndyn/srnn.h"
+#include "srnn_internal.h"
 
 #define KMAX 64
 
@@ -94,10 +94,22 @@ int ndyn_srnn_fb_adjoint_logpost(const double *lpi, const double *S, const doubl
 {
     if (K < 1 || K > KMAX || T < 1) return ndyn_error(NDYN_EINVAL, "fb adjoint: bad K or T");
     size_t TK = T * (size_t)K;
-    double *abar = ndyn_calloc(2 * TK + T, sizeof(double));
+    double *abar = ndyn_calloc(2 * TK, sizeof(double));
     if (!abar) return NDYN_ENOMEM;
-    double *bbar = abar + TK, *cbar = abar + 2 * TK;
-    for (size_t i = 0; i < TK; i++) abar[i] = bbar[i] = coef * P[i];
+    for (size_t i = 0; i < TK; i++) abar[i] = abar[TK + i] = coef * P[i];
+    int rc = srnn_fb_adjoint(lpi, S, e, la, lb, lc, abar, abar + TK, T, K, glpi, gS, ge);
+    free(abar);
+    return rc;
+}
+
+int srnn_fb_adjoint(const double *lpi, const double *S, const double *e, const double *la,
+                    const double *lb, const double *lc, double *abar, double *bbar, size_t T, int K,
+                    double *glpi, double *gS, double *ge)
+{
+    (void)lpi;
+    (void)lc;
+    double *cbar = ndyn_calloc(T, sizeof(double));
+    if (!cbar) return NDYN_ENOMEM;
     double w[KMAX * KMAX], tmp[KMAX];
     /* Reverse of the backward recursion (computed t = T-2 .. 0): t = 0 .. T-2. */
     for (size_t t = 0; t + 1 < T; t++) {
@@ -147,7 +159,7 @@ int ndyn_srnn_fb_adjoint_logpost(const double *lpi, const double *S, const doubl
             }
         }
     }
-    free(abar);
+    free(cbar);
     return NDYN_OK;
 }
 

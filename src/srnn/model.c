@@ -25,6 +25,8 @@ void ndyn_srnn_params_default(ndyn_srnn_params *p)
     p->var_q = 0.01;
     p->learn_var_h = p->learn_var_y = p->learn_var_q = 1;
     p->var_min = 1e-5;
+    p->objective = NDYN_SRNN_OBJ_ELBO;
+    p->loss_sum = 0;
     p->init = NDYN_SRNN_INIT_KMEANS;
     p->init_epochs = 3000;
     p->epochs = 1000;
@@ -69,6 +71,9 @@ int ndyn_srnn_check_params(const ndyn_srnn_params *p)
     if ((p->learn_var_h && p->var_h <= p->var_min) || (p->learn_var_y && p->var_y <= p->var_min) ||
         (p->learn_var_q && p->var_q <= p->var_min))
         return ndyn_error(NDYN_EINVAL, "srnn: a learned variance must start above var_min (%g)", p->var_min);
+    if (p->objective != NDYN_SRNN_OBJ_ELBO && p->objective != NDYN_SRNN_OBJ_COMPAT)
+        return ndyn_error(NDYN_EINVAL, "srnn: objective must be elbo or compat");
+    if (p->loss_sum != 0 && p->loss_sum != 1) return ndyn_error(NDYN_EINVAL, "srnn: loss_sum must be 0 or 1");
     if (p->init < NDYN_SRNN_INIT_KMEANS || p->init > NDYN_SRNN_INIT_NONE)
         return ndyn_error(NDYN_EINVAL, "srnn: unknown init method %d", p->init);
     if (p->init_epochs < 0 || p->epochs < 0)

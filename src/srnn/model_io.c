@@ -25,6 +25,7 @@ static void cfg_pack(const ndyn_srnn_params *p, size_t N, double *c)
     c[i++] = p->fresh_optimizer, c[i++] = p->batch_trials, c[i++] = p->restarts, c[i++] = p->test_trials;
     c[i++] = p->eval_every, c[i++] = p->eval_samples, c[i++] = p->hmm_iters, c[i++] = p->init_scale;
     c[i++] = (double)N;
+    c[i++] = p->objective, c[i++] = p->loss_sum;
 }
 
 static void cfg_unpack(const double *c, ndyn_srnn_params *p, size_t *N)
@@ -40,6 +41,7 @@ static void cfg_unpack(const double *c, ndyn_srnn_params *p, size_t *N)
     p->fresh_optimizer = (int)c[i++], p->batch_trials = (int)c[i++], p->restarts = (int)c[i++], p->test_trials = (int)c[i++];
     p->eval_every = (int)c[i++], p->eval_samples = (int)c[i++], p->hmm_iters = (int)c[i++], p->init_scale = c[i++];
     *N = (size_t)c[i++];
+    p->objective = (int)c[i++], p->loss_sum = (int)c[i++];
 }
 
 static const char *k_blocks[] = {"pi", "trans_W", "trans_b", "trans_B", "dyn_W", "dyn_b", "h0_mu",

@@ -27,7 +27,7 @@ struct srnn_ws {
     double *gamma_tm;                           /* (T, B, K) */
     double lpi[64];
     /* backward */
-    double *ge, *gS, *dh, *d1, *d2, *gL, *dz1, *da, *dps, *dE, *dp, *Pb;
+    double *ge, *gS, *dh, *d1, *d2, *gL, *dz1, *da, *dps, *dE, *dp, *Pb, *cs;
     double *vh, *vq, *sq, *v0, *vy;
 };
 
@@ -51,7 +51,7 @@ srnn_ws *srnn_ws_alloc(const srnn_layout *l, size_t B, size_t T)
     for (int i = 1; i <= l->L; i++) tot += TB * (size_t)l->dims[i];
     tot += B * T * (3 * K + 2 * KK) + B * T + TB * K;
     tot += B * T * (K + KK) + TB * H + 2 * TB * (size_t)maxd + TB * KK + TB * (size_t)l->S1 +
-           TB * H * 4 + T * K + 4 * H + N;
+           TB * H * 4 + T * K + 4 * H + N + 3 * T * K + T * KK;
     double *pool = ndyn_malloc_array(tot, sizeof(double));
     if (!pool) {
         free(w);
@@ -92,6 +92,7 @@ srnn_ws *srnn_ws_alloc(const srnn_layout *l, size_t B, size_t T)
     w->dE = grab(&p, TB * H);
     w->dp = grab(&p, TB * H);
     w->Pb = grab(&p, T * K);
+    w->cs = grab(&p, 3 * T * K + T * KK);
     w->vh = grab(&p, H);
     w->vq = grab(&p, H);
     w->sq = grab(&p, H);
@@ -366,7 +367,31 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
                     double u = eps[(t * B + b) * H + d];
                     ent += 0.5 * u * u;
                 }
-        double elbo = lp + ent, ce = 0;
+        double elbo = lp + ent, ce = 0, cval = 0;
+        int compat = p->objective == NDYN_SRNN_OBJ_COMPAT;
+        double *cg = w->cs, *cab = w->cs + T * K, *cbb = w->cs + 2 * T * K, *dl = w->cs + 3 * T * K;
+        if (compat) {
+            /* The reference's Eq. 15 as coded (spec §5.2): delta_s(i,j) proportional to
+             * exp(la_s(i) + S'_s[i,j] + lb_{s+1}(j) + e_{s+1}(j)), S'_0 = identity used as
+             * log-probabilities, paired with S_{s+1}[i,j] + e_{s+1}(j). */
+            memcpy(cg, gam, T * K * sizeof(double));
+            for (int k = 0; k < K; k++) cval += cg[k] * (w->lpi[k] + e[k]);
+            for (size_t s = 0; s + 1 < T; s++) {
+                double *X = dl + s * KK, mx = -INFINITY, z = 0;
+                for (int i = 0; i < K; i++)
+                    for (int j = 0; j < K; j++) {
+                        double sp = s == 0 ? (i == j ? 1.0 : 0.0) : S[s * KK + i * K + j];
+                        X[i * K + j] = la[s * K + i] + sp + lb[(s + 1) * K + j] + e[(s + 1) * K + j];
+                        mx = fmax(mx, X[i * K + j]);
+                    }
+                for (int q = 0; q < KK; q++) z += X[q] = exp(X[q] - mx);
+                for (int q = 0; q < KK; q++) X[q] /= z;
+                for (int i = 0; i < K; i++)
+                    for (int j = 0; j < K; j++)
+                        cval += X[i * K + j] * (S[(s + 1) * KK + i * K + j] + e[(s + 1) * K + j]);
+            }
+            cval += (ent_c + 0.5 * H) / (double)B; /* per-step entropy (H/2)(1 + log 2 pi v), once per batch */
+        }
         if (P && coef != 0) {
             for (size_t t = 0; t < T; t++)
                 for (int k = 0; k < K; k++) {
@@ -374,18 +399,51 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
                     if (pv != 0) ce += pv * log(gam[t * K + k] > 1e-300 ? gam[t * K + k] : 1e-300);
                 }
         }
-        double Jb = elbo + coef * ce;
+        double Jb = (compat ? cval : elbo) + coef * ce;
         if (J_trial) J_trial[b] = Jb;
         if (elbo_trial) elbo_trial[b] = elbo;
         Jsum += Jb;
         if (grad) {
             /* closed-form seeds: ge = gamma (already in place), gS_t[i][j] = xi_{t-1}[j][i], glpi = gamma_0 */
             double *gS = w->gS + b * T * KK;
-            for (size_t t = 1; t < T; t++)
-                for (int i = 0; i < K; i++)
-                    for (int j = 0; j < K; j++) gS[t * KK + i * K + j] = xi[(t - 1) * KK + j * K + i];
             double gl[64];
-            for (int k = 0; k < K; k++) gl[k] = gam[k];
+            if (!compat) {
+                for (size_t t = 1; t < T; t++)
+                    for (int i = 0; i < K; i++)
+                        for (int j = 0; j < K; j++) gS[t * KK + i * K + j] = xi[(t - 1) * KK + j * K + i];
+                for (int k = 0; k < K; k++) gl[k] = gam[k];
+            } else {
+                /* direct terms, then through gamma_0 and delta (not detached) into the
+                 * recursions' adjoint */
+                memset(gam, 0, T * K * sizeof(double));
+                memset(cab, 0, 2 * T * K * sizeof(double));
+                for (int k = 0; k < K; k++) {
+                    double vz = w->lpi[k] + e[k];
+                    gam[k] += cg[k];
+                    gl[k] = cg[k];
+                    cab[k] += cg[k] * vz;
+                    cbb[k] += cg[k] * vz;
+                }
+                for (size_t s = 0; s + 1 < T; s++) {
+                    const double *X = dl + s * KK;
+                    double W = 0;
+                    for (int i = 0; i < K; i++)
+                        for (int j = 0; j < K; j++) W += X[i * K + j] * (S[(s + 1) * KK + i * K + j] + e[(s + 1) * K + j]);
+                    for (int i = 0; i < K; i++)
+                        for (int j = 0; j < K; j++) {
+                            double d = X[i * K + j], V = S[(s + 1) * KK + i * K + j] + e[(s + 1) * K + j];
+                            gam[(s + 1) * K + j] += d;           /* direct */
+                            gS[(s + 1) * KK + i * K + j] += d;
+                            double xb = d * (V - W);             /* through delta */
+                            cab[s * K + i] += xb;
+                            cbb[(s + 1) * K + j] += xb;
+                            gam[(s + 1) * K + j] += xb;
+                            if (s >= 1) gS[s * KK + i * K + j] += xb;
+                        }
+                }
+                rc = srnn_fb_adjoint(w->lpi, S, e, la, lb, lc, cab, cbb, T, K, gl, gS, gam);
+                if (rc) return rc;
+            }
             if (P && coef != 0) {
                 double *Pb = w->Pb; /* (T, K) */
                 for (size_t t = 0; t < T; t++)
@@ -505,7 +563,8 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
         }
     }
     /* entropy of q: d/dtheta_q [T B sum_d 0.5 log v_q] */
-    for (int d = 0; d < H; d++) gr[l->logvar_q + d] += 0.5 * (double)TB * (vq[d] - vmin_q) / vq[d];
+    for (int d = 0; d < H; d++)
+        gr[l->logvar_q + d] += 0.5 * (p->objective == NDYN_SRNN_OBJ_COMPAT ? 1.0 : (double)TB) * (vq[d] - vmin_q) / vq[d];
     /* ---------------- sampler BPTT */
     {
         double *carry = w->dp; /* (B, H) */

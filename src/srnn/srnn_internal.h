@@ -92,6 +92,12 @@ void srnn_groups_free(srnn_group *g, size_t ng);
 /* Gather trials into time-major y (T, B, N). */
 void srnn_gather(const ndyn_srnn_data *d, const srnn_group *g, double *y);
 
+/* Adjoint of the forward-backward recursions for seeds abar = dJ/d(log alpha^),
+ * bbar = dJ/d(log beta^) (T, K), both overwritten; adds into glpi, gS, ge. */
+int srnn_fb_adjoint(const double *lpi, const double *S, const double *e, const double *la,
+                    const double *lb, const double *lc, double *abar, double *bbar, size_t T, int K,
+                    double *glpi, double *gS, double *ge);
+
 /* Diagonal Gaussian HMM by EM (k-means init) and Viterbi paths; labels
  * (total_T) over the given trials. */
 int srnn_hmm_labels(const ndyn_srnn_data *d, int K, int iters, uint64_t seed, int *labels);

@@ -322,9 +322,11 @@ static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const siz
             loss_sum -= J;
             elbo_sum += elbo_b;
             if (full) {
-                for (size_t q = 0; q < m->n_theta; q++) gacc[q] -= g[q] / steps_train;
+                double sc = p->loss_sum ? 1.0 : steps_train;
+                for (size_t q = 0; q < m->n_theta; q++) gacc[q] -= g[q] / sc;
             } else {
-                for (size_t q = 0; q < m->n_theta; q++) g[q] = -g[q] / (double)TB;
+                double sc = p->loss_sum ? 1.0 : (double)TB;
+                for (size_t q = 0; q < m->n_theta; q++) g[q] = -g[q] / sc;
                 if (p->clip > 0) {
                     double nn = 0;
                     for (size_t q = 0; q < m->n_theta; q++) nn += g[q] * g[q];
