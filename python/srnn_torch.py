@@ -14,6 +14,9 @@ trials and states, uses nn.RNN for the encoders and diagonal Gaussians in
 closed form.
 
 Usage: srnn_torch.py TRIALS T N K H EPOCHS THREADS [DTYPE]
+       srnn_torch.py fixture OUT.npz   (parity fixture for tests/test_srnn_parity.c:
+                                        float64 weights under ndyn's block names, y, eps,
+                                        the ELBO and its gradient per block)
 Prints epoch_seconds=<mean wall seconds per epoch> and
 epoch_cpu_seconds=<mean CPU seconds per epoch> (fair on a shared machine).
 """
@@ -93,7 +96,53 @@ class SRNN(nn.Module):
         return total + ent
 
 
+def ndyn_blocks(m):
+    """The model's weights under ndyn's block names and layouts (include/ndyn/srnn.h)."""
+    e = m.emis
+    return {
+        'pi': m.pi, 'trans_W': m.trans.weight, 'trans_b': m.trans.bias, 'trans_B': m.base,
+        'dyn_W': m.dynW, 'dyn_b': m.dynb, 'h0_mu': m.h0mu, 'h0_logvar': m.h0lv,
+        'logvar_h': m.lvh, 'logvar_y': m.lvy, 'logvar_q': m.lvq,
+        'emis_W0': e[0].weight, 'emis_b0': e[0].bias, 'emis_W1': e[2].weight, 'emis_b1': e[2].bias,
+        'emis_W2': e[4].weight, 'emis_b2': e[4].bias,
+        'encf_Wx': m.encf.weight_ih_l0, 'encf_Wh': m.encf.weight_hh_l0,
+        'encb_Wx': m.encb.weight_ih_l0, 'encb_Wh': m.encb.weight_hh_l0,
+        's1_W': m.lc1.weight, 's1_b': m.lc1.bias, 's2_W': m.lc2.weight, 's2_b': m.lc2.bias,
+        'm_Wa': m.rnn_mean.weight_ih, 'm_Ws': m.rnn_mean.weight_hh,
+    }
+
+
+def fixture(path):
+    import numpy as np
+    torch.set_default_dtype(torch.float64)
+    torch.manual_seed(7)
+    n, T, N, K, H = 2, 6, 3, 2, 3
+    m = SRNN(N, K, H)
+    with torch.no_grad():  # move every weight off its initial value
+        for p in m.parameters():
+            p.add_(0.2 * torch.randn_like(p))
+    y = torch.randn(n, T, N)
+    eps = torch.randn(n, T, H)
+    elbo = m.elbo(y, eps).sum()
+    m.zero_grad()
+    elbo.backward()
+    out = {'y': y.numpy(), 'eps': eps.numpy(), 'elbo': np.array(elbo.item())}
+    for name, p in ndyn_blocks(m).items():
+        out[name] = p.detach().numpy().copy()
+        out['grad_' + name] = p.grad.numpy().copy()
+    # summed biases: ndyn keeps one bias per RNN
+    for nd, (a, b) in {'encf_b': (m.encf.bias_ih_l0, m.encf.bias_hh_l0),
+                       'encb_b': (m.encb.bias_ih_l0, m.encb.bias_hh_l0),
+                       'm_b': (m.rnn_mean.bias_ih, m.rnn_mean.bias_hh)}.items():
+        out[nd] = (a + b).detach().numpy()
+        out['grad_' + nd] = a.grad.numpy().copy()  # d/d(b_ih) = d/d(b_ih + b_hh)
+    np.savez_compressed(path, **out)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == 'fixture':
+        fixture(sys.argv[2])
+        return
     n, T, N, K, H, epochs, threads = (int(v) for v in sys.argv[1:8])
     dtype = torch.float64 if len(sys.argv) > 8 and sys.argv[8] == 'float64' else torch.float32
     torch.set_num_threads(threads)
