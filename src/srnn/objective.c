@@ -28,7 +28,7 @@ struct srnn_ws {
     double lpi[64];
     /* backward */
     double *ge, *gS, *dh, *d1, *d2, *gL, *dz1, *da, *dps, *dE, *dp, *Pb, *cs;
-    double *vh, *vq, *sq, *v0, *vy;
+    double *vh, *vq, *sq, *v0, *vy, *ivh, *ivy;
 };
 
 static double *grab(double **pool, size_t n)
@@ -51,7 +51,7 @@ srnn_ws *srnn_ws_alloc(const srnn_layout *l, size_t B, size_t T)
     for (int i = 1; i <= l->L; i++) tot += TB * (size_t)l->dims[i];
     tot += B * T * (3 * K + 2 * KK) + B * T + TB * K;
     tot += B * T * (K + KK) + TB * H + 2 * TB * (size_t)maxd + TB * KK + TB * (size_t)l->S1 +
-           TB * H * 4 + T * K + 4 * H + N + 3 * T * K + T * KK;
+           TB * H * 4 + T * K + 5 * H + 2 * N + 3 * T * K + T * KK;
     double *pool = ndyn_malloc_array(tot, sizeof(double));
     if (!pool) {
         free(w);
@@ -98,6 +98,8 @@ srnn_ws *srnn_ws_alloc(const srnn_layout *l, size_t B, size_t T)
     w->sq = grab(&p, H);
     w->v0 = grab(&p, H);
     w->vy = grab(&p, N);
+    w->ivh = grab(&p, H);
+    w->ivy = grab(&p, N);
     return w;
 }
 
@@ -217,12 +219,13 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
     const int iB = (int)B;
     const double vmin_h = p->learn_var_h ? p->var_min : 0, vmin_y = p->learn_var_y ? p->var_min : 0,
                  vmin_q = p->learn_var_q ? p->var_min : 0;
-    double *vh = w->vh, *vq = w->vq, *sq = w->sq, *v0 = w->v0, *vy = w->vy;
+    double *vh = w->vh, *vq = w->vq, *sq = w->sq, *v0 = w->v0, *vy = w->vy, *ivh = w->ivh, *ivy = w->ivy;
     for (int d = 0; d < H; d++) {
         vh[d] = srnn_var(th[l->logvar_h + d], vmin_h);
         vq[d] = srnn_var(th[l->logvar_q + d], vmin_q);
         sq[d] = sqrt(vq[d]);
         v0[d] = l->n_h0 ? srnn_var(th[l->h0_logvar + d], p->var_min) : 1;
+        ivh[d] = 1 / vh[d];
     }
     /* ---------------- encoders */
     const double *Wfx = th + l->encf_Wx, *Wfh = th + l->encf_Wh, *bf = th + l->encf_b;
@@ -276,13 +279,14 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
         double c = 0;
         for (int j = 0; j < N; j++) {
             vy[j] = srnn_var(th[l->logvar_y + j], vmin_y);
+            ivy[j] = 1 / vy[j];
             c += LOG2PI + log(vy[j]);
         }
         for (size_t r = 0; r < TB; r++) {
             double s = c;
             for (int j = 0; j < N; j++) {
                 double u = y[r * N + j] - g[r * N + j];
-                s += u * u / vy[j];
+                s += u * u * ivy[j];
             }
             w->ly[r] = -0.5 * s;
         }
@@ -330,7 +334,7 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
                     }
                 } else {
                     const double *F = w->F + ((size_t)k * TB + r) * H;
-                    for (int d = 0; d < H; d++) q += (ht[d] - F[d]) * (ht[d] - F[d]) / vh[d];
+                    for (int d = 0; d < H; d++) q += (ht[d] - F[d]) * (ht[d] - F[d]) * ivh[d];
                     q = -0.5 * (q + lvh);
                 }
                 e[t * K + k] = q + w->ly[r];
@@ -497,11 +501,10 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
                 double wk = ge[(b * T + t) * K + k];
                 const double *ht = w->h + r * H, *Fr = F + r * H;
                 for (int d = 0; d < H; d++) {
-                    double res = ht[d] - Fr[d], gg = wk * res / vh[d];
+                    double res = ht[d] - Fr[d], gg = wk * res * ivh[d];
                     w->dh[r * H + d] -= gg;
                     G[r * H + d] = gg * (1 - Fr[d] * Fr[d]);
-                    gr[l->logvar_h + d] += wk * (-0.5 / vh[d] + 0.5 * res * res / (vh[d] * vh[d])) *
-                                           (vh[d] - vmin_h);
+                    gr[l->logvar_h + d] += wk * (0.5 * res * res * ivh[d] - 0.5) * ivh[d] * (vh[d] - vmin_h);
                 }
             }
         if (R1) {
@@ -536,8 +539,8 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
                     double gv = g[r * N + j], yy = y[r * N + j];
                     if (p->emission == NDYN_SRNN_GAUSSIAN) {
                         double u = yy - gv;
-                        dg[r * N + j] = wt * u / vy[j];
-                        gr[l->logvar_y + j] += wt * (-0.5 / vy[j] + 0.5 * u * u / (vy[j] * vy[j])) * (vy[j] - vmin_y);
+                        dg[r * N + j] = wt * u * ivy[j];
+                        gr[l->logvar_y + j] += wt * (0.5 * u * u * ivy[j] - 0.5) * ivy[j] * (vy[j] - vmin_y);
                     } else {
                         double lam = softplus(gv) + 1e-8;
                         dg[r * N + j] = wt * (yy / lam - 1) * sigmoid(gv);
@@ -554,8 +557,7 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
             } else {
                 srnn_gemm(0, 0, (int)TB, di, dO, 1.0, dout, dO, th + l->emis_W[i], di, 0.0, din, di);
                 const double *ai = w->act[i];
-                for (size_t q = 0; q < TB * (size_t)di; q++)
-                    if (!(ai[q] > 0)) din[q] = 0;
+                for (size_t q = 0; q < TB * (size_t)di; q++) din[q] = ai[q] > 0 ? din[q] : 0.0;
                 double *tmp = dout;
                 dout = din;
                 din = tmp;
@@ -579,8 +581,7 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
             for (size_t q = 0; q < B * H; q++) dps[q] = (dht[q] + carry[q]) * (1 - s[q] * s[q]);
             srnn_gemm(0, 0, iB, H, H, 1.0, dps, H, Wma, H, 0.0, da, H);
             srnn_gemm(0, 0, iB, S1, H, 1.0, da, H, W2, S1, 0.0, dz1, S1);
-            for (size_t q = 0; q < B * (size_t)S1; q++)
-                if (!(z1[q] > 0)) dz1[q] = 0;
+            for (size_t q = 0; q < B * (size_t)S1; q++) dz1[q] = z1[q] > 0 ? dz1[q] : 0.0;
             srnn_gemm(0, 0, iB, H, H, 1.0, dps, H, Wms, H, 0.0, carry, H);
             if (t) srnn_gemm(0, 0, iB, H, S1, 1.0, dz1, S1, W1 + H, 2 * H, 1.0, dht - B * H, H);
         }
