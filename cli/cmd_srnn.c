@@ -52,7 +52,13 @@ static int load_trials(const char *path, trials *t)
     int rc = ndyn_dataset_load(path, &t->ds);
     if (rc) return rc;
     const ndyn_array *y = NULL, *lab = NULL;
-    if (!ndyn_dataset_get(t->ds, "y", &y)) {
+    int found = !ndyn_dataset_get(t->ds, "y", &y);
+    if (!found && t->ds->n == 1 && t->ds->items[0].array) { /* a plain .npy: its one array is y */
+        y = t->ds->items[0].array;
+        found = 1;
+    }
+    ndyn_error_clear();
+    if (found) {
         if (y->ndim == 2) {
             if ((rc = trial_alloc(t, 1))) return rc;
             t->T[0] = y->shape[0], t->N = y->shape[1];
