@@ -386,17 +386,19 @@ static int srnn_fit_cmd(int argc, char **argv)
 
 /* ---------------------------------------------- infer / predict / flow */
 
+static const char *g_cosmooth = NULL; /* infer --cosmooth LIST */
+
 static int parse_common(const char *cmd, int argc, char **argv, const char *help, const char **model,
                         const char **data, const char **out, long *steps, long *grid, long *trials_n,
                         uint64_t *seed)
 {
-    enum { O_MODEL = 3000, O_DATA, O_OUT, O_STEPS, O_GRID, O_TRIALS, O_SEED };
+    enum { O_MODEL = 3000, O_DATA, O_OUT, O_STEPS, O_GRID, O_TRIALS, O_SEED, O_COS };
     static const struct option lo[] = {
         {"help", no_argument, 0, 'h'}, {"model", required_argument, 0, O_MODEL},
         {"data", required_argument, 0, O_DATA}, {"out", required_argument, 0, O_OUT},
         {"steps", required_argument, 0, O_STEPS}, {"grid", required_argument, 0, O_GRID},
         {"trials", required_argument, 0, O_TRIALS}, {"seed", required_argument, 0, O_SEED},
-        CLI_COMMON_LONGOPTS, {0, 0, 0, 0}};
+        {"cosmooth", required_argument, 0, O_COS}, CLI_COMMON_LONGOPTS, {0, 0, 0, 0}};
     int c, rc = 0;
     while ((c = getopt_long(argc, argv, "hq", lo, NULL)) != -1) {
         if (c == 'q') c = CLI_OPT_QUIET;
@@ -413,6 +415,10 @@ static int parse_common(const char *cmd, int argc, char **argv, const char *help
         case O_GRID: if (!grid || cli_parse_int(cmd, "grid", optarg, 2, 1000, grid)) return CLI_USAGE; break;
         case O_TRIALS: if (!trials_n || cli_parse_int(cmd, "trials", optarg, 1, 100000000, trials_n)) return CLI_USAGE; break;
         case O_SEED: if (!seed || cli_parse_u64(cmd, "seed", optarg, seed)) return CLI_USAGE; break;
+        case O_COS:
+            if (strcmp(cmd, CMD " infer")) return cli_usage(cmd, "--cosmooth is an option of infer");
+            g_cosmooth = optarg;
+            break;
         default: return cli_usage(cmd, "unknown option");
         }
     }
@@ -434,6 +440,9 @@ static int srnn_infer_cmd(int argc, char **argv)
                           "`state_error` (1 - balanced accuracy after Hungarian matching, one map for\n"
                           "all trials), `state_error_raw` (no matching) and `state_map` (K,) state ->\n"
                           "label. Trials of different lengths give name_0, name_1, ... instead.\n"
+                          "      --cosmooth LIST  also co-smoothing: zero these channels (comma-separated\n"
+                          "                       indices) at the encoder input and write `cosmooth_mse`,\n"
+                          "                       the MSE of their reconstruction (default: off)\n"
                           CLI_COMMON_HELP,
                           &model, &data, &out, NULL, NULL, NULL, NULL);
     if (rc) return rc < 0 ? CLI_OK : rc;
@@ -453,6 +462,19 @@ static int srnn_infer_cmd(int argc, char **argv)
     if (!rc) rc = add_vec(ds, "elbo", NDYN_F64, r->elbo, 1, &r->n_trials);
     if (!rc) rc = add_scalar(ds, "mse", r->mse);
     if (!rc) rc = add_scalar(ds, "r2", r->r2);
+    if (!rc && g_cosmooth) {
+        long ch[4096];
+        int nch = 0;
+        if (cli_parse_int_list(CMD " infer", "cosmooth", g_cosmooth, 0, (long)t.N - 1, ch, 4096, &nch)) {
+            rc = -1;
+        } else {
+            int held[4096];
+            for (int q = 0; q < nch; q++) held[q] = (int)ch[q];
+            double cm = NAN;
+            rc = ndyn_srnn_cosmooth(m, &t.d, held, (size_t)nch, &cm);
+            if (!rc) rc = add_scalar(ds, "cosmooth_mse", cm);
+        }
+    }
     if (!rc && t.has_labels) {
         int *lab = malloc(r->total_T * sizeof(int));
         size_t o = 0;
@@ -476,6 +498,7 @@ static int srnn_infer_cmd(int argc, char **argv)
     ndyn_srnn_result_free(r);
     ndyn_srnn_model_free(m);
     trials_free(&t);
+    if (rc == -1) return CLI_USAGE;
     return rc ? cli_fail(CMD " infer") : CLI_OK;
 }
 

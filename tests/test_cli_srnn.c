@@ -65,12 +65,14 @@ TEST(cli_pipeline)
     CHECK_OK(ndyn_dataset_load(hist, &ds));
     if (ds) CHECK(ndyn_dataset_find(ds, "test_elbo") != NULL);
     ndyn_dataset_free(ds);
-    snprintf(args, sizeof args, "srnn infer -q --model %s --data %s --out %s", model, in, post);
+    snprintf(args, sizeof args, "srnn infer -q --model %s --data %s --out %s --cosmooth 1", model, in, post);
     CHECK(run(args) == 0);
     ds = NULL;
     CHECK_OK(ndyn_dataset_load(post, &ds));
     if (ds) {
         const ndyn_array *a;
+        CHECK_OK(ndyn_dataset_get(ds, "cosmooth_mse", &a));
+        if (a) CHECK(ndyn_array_get(a, 0) >= 0);
         CHECK_OK(ndyn_dataset_get(ds, "posterior", &a));
         CHECK(a->ndim == 3 && a->shape[0] == 3 && a->shape[1] == 20 && a->shape[2] == 2);
         CHECK_OK(ndyn_dataset_get(ds, "states", &a));
