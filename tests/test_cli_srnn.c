@@ -1,0 +1,141 @@
+/* ndyn srnn on the command line: fit -> infer -> predict -> sample -> flow on
+ * a tiny data set, the arrays of docs/FORMATS.md in the outputs, variable-
+ * length trials, and the exit codes for bad usage (2) and bad data (1). */
+#include "test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ndyn/io.h"
+
+static int run(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&1", NDYN_TEST_EXE, args);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void write_data(const char *path, int nan, int ragged)
+{
+    enum { NT = 3, T = 20, D = 2 };
+    ndyn_array *y = ndyn_array_alloc3(NDYN_F64, NT, T, D), *l = ndyn_array_alloc2(NDYN_I32, NT, T);
+    double *yd = y->data;
+    int *ld = l->data;
+    for (int i = 0; i < NT * T; i++) {
+        int z = (i % T) / 10;
+        ld[i] = z;
+        yd[2 * i] = z ? 1 : -1;
+        yd[2 * i + 1] = 0.1 * sin(i);
+    }
+    if (nan) yd[7] = NAN;
+    if (ragged) {
+        size_t sh0[2] = {20, D}, sh1[2] = {15, D};
+        ndyn_array *a = ndyn_array_view(NDYN_F64, 2, sh0, yd), *b = ndyn_array_view(NDYN_F64, 2, sh1, yd + 40);
+        const char *names[] = {"y_0", "y_1"};
+        const ndyn_array *arrs[] = {a, b};
+        ndyn_npz_write(path, 2, names, arrs, 0);
+        ndyn_array_free(a);
+        ndyn_array_free(b);
+    } else {
+        const char *names[] = {"y", "labels"};
+        const ndyn_array *arrs[] = {y, l};
+        ndyn_npz_write(path, 2, names, arrs, 0);
+    }
+    ndyn_array_free(y);
+    ndyn_array_free(l);
+}
+
+TEST(cli_pipeline)
+{
+    char in[256], model[256], hist[256], post[256], pred[256], samp[256], flow[256], args[2048];
+    t_tmp("srnn_in.npz", in, sizeof in);
+    t_tmp("srnn_model.npz", model, sizeof model);
+    t_tmp("srnn_model.history.npz", hist, sizeof hist);
+    t_tmp("srnn_post.npz", post, sizeof post);
+    t_tmp("srnn_pred.npz", pred, sizeof pred);
+    t_tmp("srnn_samp.npz", samp, sizeof samp);
+    t_tmp("srnn_flow.npz", flow, sizeof flow);
+    write_data(in, 0, 0);
+    snprintf(args, sizeof args, "srnn fit -q --data %s --out %s -K 2 -H 2 --init-epochs 5 --epochs 5 "
+                                "--emission-hidden 4,4 --sampler-hidden 4 --eval-every 5 --test-trials 1", in, model);
+    CHECK(run(args) == 0);
+    ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_dataset_load(hist, &ds));
+    if (ds) CHECK(ndyn_dataset_find(ds, "test_elbo") != NULL);
+    ndyn_dataset_free(ds);
+    snprintf(args, sizeof args, "srnn infer -q --model %s --data %s --out %s --cosmooth 1", model, in, post);
+    CHECK(run(args) == 0);
+    ds = NULL;
+    CHECK_OK(ndyn_dataset_load(post, &ds));
+    if (ds) {
+        const ndyn_array *a;
+        CHECK_OK(ndyn_dataset_get(ds, "cosmooth_mse", &a));
+        if (a) CHECK(ndyn_array_get(a, 0) >= 0);
+        CHECK_OK(ndyn_dataset_get(ds, "posterior", &a));
+        CHECK(a->ndim == 3 && a->shape[0] == 3 && a->shape[1] == 20 && a->shape[2] == 2);
+        CHECK_OK(ndyn_dataset_get(ds, "states", &a));
+        CHECK(a->ndim == 2 && a->dtype == NDYN_I32);
+        CHECK_OK(ndyn_dataset_get(ds, "h", &a));
+        CHECK(a->shape[2] == 2);
+        CHECK_OK(ndyn_dataset_get(ds, "yhat", &a));
+        CHECK_OK(ndyn_dataset_get(ds, "elbo", &a));
+        CHECK(a->size == 3);
+        CHECK_OK(ndyn_dataset_get(ds, "state_error", &a));
+        CHECK_OK(ndyn_dataset_get(ds, "state_map", &a));
+        CHECK(a->size == 2);
+    }
+    ndyn_dataset_free(ds);
+    snprintf(args, sizeof args, "srnn predict -q --model %s --data %s --steps 3 --out %s", model, in, pred);
+    CHECK(run(args) == 0);
+    snprintf(args, sizeof args, "srnn sample -q --model %s --trials 2 --steps 9 --out %s", model, samp);
+    CHECK(run(args) == 0);
+    ds = NULL;
+    CHECK_OK(ndyn_dataset_load(samp, &ds));
+    if (ds) {
+        const ndyn_array *a;
+        CHECK_OK(ndyn_dataset_get(ds, "y", &a));
+        CHECK(a->shape[0] == 2 && a->shape[1] == 9 && a->shape[2] == 2);
+    }
+    ndyn_dataset_free(ds);
+    snprintf(args, sizeof args, "srnn flow -q --model %s --data %s --grid 4 --out %s", model, in, flow);
+    CHECK(run(args) == 0);
+    ds = NULL;
+    CHECK_OK(ndyn_dataset_load(flow, &ds));
+    if (ds) {
+        const ndyn_array *a;
+        CHECK_OK(ndyn_dataset_get(ds, "vel", &a));
+        CHECK(a->shape[0] == 2 && a->shape[1] == 16 && a->shape[2] == 2);
+    }
+    ndyn_dataset_free(ds);
+    /* variable-length trials */
+    write_data(in, 0, 1);
+    snprintf(args, sizeof args, "srnn infer -q --model %s --data %s --out %s", model, in, post);
+    CHECK(run(args) == 0);
+    ds = NULL;
+    CHECK_OK(ndyn_dataset_load(post, &ds));
+    if (ds) {
+        const ndyn_array *a;
+        CHECK_OK(ndyn_dataset_get(ds, "posterior_1", &a));
+        CHECK(a->ndim == 2 && a->shape[0] == 15);
+    }
+    ndyn_dataset_free(ds);
+}
+
+TEST(cli_errors)
+{
+    char in[256], model[256], args[1024];
+    t_tmp("srnn_bad.npz", in, sizeof in);
+    t_tmp("srnn_bad_model.npz", model, sizeof model);
+    write_data(in, 1, 0);
+    snprintf(args, sizeof args, "srnn fit -q --data %s --out %s --epochs 1 --init-epochs 1", in, model);
+    CHECK(run(args) == 1); /* NaN in the data */
+    CHECK(run("srnn fit -q --states 0 --data x --out y") == 2);
+    CHECK(run("srnn fit -q --data x") == 2);
+    CHECK(run("srnn frobnicate") == 2);
+    CHECK(run("srnn fit --help") == 0);
+    CHECK(run("srnn infer -q --model does/not/exist.npz --data x --out y") == 1);
+}
+
+RUN_TESTS(T(cli_pipeline), T(cli_errors))
