@@ -5,7 +5,8 @@
  * Every reader validates what it reads (magic, header, dtype, shape, sizes,
  * truncation) and fails with a message naming the file and the problem.
  * Writers write to a temporary file in the same directory and rename it, so a
- * crash never leaves a half-written file under the final name.
+ * crash never leaves a half-written file under the final name. Missing
+ * directories of an output path are created (like mkdir -p).
  */
 #ifndef NDYN_IO_H
 #define NDYN_IO_H

@@ -16,6 +16,33 @@
 
 static atomic_uint g_tmp_counter;
 
+/* Create the missing directories of the first dirlen bytes of path
+ * ("out/run1/" for "out/run1/x.npz"), like mkdir -p. Failures are left to
+ * the open that follows, which reports them. */
+static void make_parent_dirs(const char *path, size_t dirlen)
+{
+    if (!dirlen) return;
+    char *d = strndup(path, dirlen);
+    if (!d) return;
+    struct stat st;
+    if (stat(d, &st) != 0) {
+        for (char *p = d + 1; *p; p++) {
+            if (*p != '/') continue;
+            *p = '\0';
+            if (mkdir(d, 0777) != 0 && errno != EEXIST) {
+                free(d);
+                return;
+            }
+            *p = '/';
+        }
+        if (mkdir(d, 0777) != 0 && errno != EEXIST) {
+            free(d);
+            return;
+        }
+    }
+    free(d);
+}
+
 int io_atomic_open(io_atomic *w, const char *path)
 {
     memset(w, 0, sizeof *w);
@@ -25,6 +52,7 @@ int io_atomic_open(io_atomic *w, const char *path)
         return ndyn_error(NDYN_EINVAL, "output '%s' names a directory; give a file name", path);
     const char *base = io_basename(path);
     size_t dirlen = (size_t)(base - path);
+    make_parent_dirs(path, dirlen);
     w->path = strdup(path);
     w->tmp = malloc(n + 64);
     if (!w->path || !w->tmp) {
