@@ -195,7 +195,8 @@ int cmd_convert(int argc, char **argv)
             it->array = b;
         }
     }
-    if (!rc && ndyn_dataset_save(out, ds, compress)) rc = cli_fail(CMD);
+    if (!rc && (ndyn_make_parent_dirs(out) || ndyn_dataset_save(out, ds, compress)))
+        rc = cli_fail(CMD);
     if (!rc) {
         size_t nnum = 0;
         for (size_t i = 0; i < ds->n; i++) nnum += ds->items[i].array != NULL;

@@ -134,6 +134,13 @@ static void summary_arrays(const ndyn_dataset *ds)
     }
 }
 
+/* Write ds to out, creating missing directories. */
+static int save(const char *out, const ndyn_dataset *ds, int compress)
+{
+    int rc = ndyn_make_parent_dirs(out);
+    return rc ? rc : ndyn_dataset_save(out, ds, compress);
+}
+
 static const ndyn_array *get(const ndyn_dataset *ds, const char *name)
 {
     const ndyn_array *a = NULL;
@@ -259,7 +266,7 @@ int cmd_simulate(int argc, char **argv)
         if (G(O_STANDARDIZE)) p.standardize = 1;
         if (ndyn_sim_lorenz_check(&p)) return cli_usage(CMD, "%s", ndyn_errmsg());
         lrc = ndyn_sim_lorenz(&p, &ds);
-        if (!lrc) lrc = ndyn_dataset_save(out, ds, compress);
+        if (!lrc) lrc = save(out, ds, compress);
         if (!lrc) {
             const ndyn_array *st = get(ds, "states");
             printf("Simulated %zu Lorenz trajectories (sigma %g, rho %g, beta %g) of %zu samples "
@@ -292,7 +299,7 @@ int cmd_simulate(int argc, char **argv)
         if (G(O_ALPHA) && cli_parse_double(CMD, "alpha", G(O_ALPHA), 0, 1e3, &p.alpha)) return CLI_USAGE;
         if (ndyn_sim_vdp_check(&p)) return cli_usage(CMD, "%s", ndyn_errmsg());
         lrc = ndyn_sim_vdp(&p, &ds);
-        if (!lrc) lrc = ndyn_dataset_save(out, ds, compress);
+        if (!lrc) lrc = save(out, ds, compress);
         if (!lrc) {
             const ndyn_array *pos = get(ds, "pos");
             size_t n = pos ? pos->shape[0] : 0, full = p.conditions * p.trials * (p.steps - 1);
@@ -318,7 +325,7 @@ int cmd_simulate(int argc, char **argv)
         if (G(O_EPS) && cli_parse_double(CMD, "eps", G(O_EPS), 1e-12, 1e6, &p.eps)) return CLI_USAGE;
         if (ndyn_sim_fields_check(&p)) return cli_usage(CMD, "%s", ndyn_errmsg());
         lrc = ndyn_sim_fields(&p, &ds);
-        if (!lrc) lrc = ndyn_dataset_save(out, ds, compress);
+        if (!lrc) lrc = save(out, ds, compress);
         if (!lrc)
             printf("Simulated the four planar toy fields (0 linear left, 1 linear right, 2 vortex "
                    "right, 3 vortex left; vortex eps %g) on %zu uniform points of [-1, 1]^2 each, "
@@ -356,7 +363,7 @@ int cmd_simulate(int argc, char **argv)
                              "poisson the noise is the Poisson counts themselves (drop --noise)");
         if (ndyn_sim_switching_check(&p)) return cli_usage(CMD, "%s", ndyn_errmsg());
         lrc = ndyn_sim_switching(&p, &ds);
-        if (!lrc) lrc = ndyn_dataset_save(out, ds, compress);
+        if (!lrc) lrc = save(out, ds, compress);
         if (!lrc) {
             const ndyn_array *st = get(ds, "states");
             printf("Simulated a switching tanh RNN: %zu trials of %zu steps, K = %d discrete "

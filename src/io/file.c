@@ -16,33 +16,6 @@
 
 static atomic_uint g_tmp_counter;
 
-/* Create the missing directories of the first dirlen bytes of path
- * ("out/run1/" for "out/run1/x.npz"), like mkdir -p. Failures are left to
- * the open that follows, which reports them. */
-static void make_parent_dirs(const char *path, size_t dirlen)
-{
-    if (!dirlen) return;
-    char *d = strndup(path, dirlen);
-    if (!d) return;
-    struct stat st;
-    if (stat(d, &st) != 0) {
-        for (char *p = d + 1; *p; p++) {
-            if (*p != '/') continue;
-            *p = '\0';
-            if (mkdir(d, 0777) != 0 && errno != EEXIST) {
-                free(d);
-                return;
-            }
-            *p = '/';
-        }
-        if (mkdir(d, 0777) != 0 && errno != EEXIST) {
-            free(d);
-            return;
-        }
-    }
-    free(d);
-}
-
 int io_atomic_open(io_atomic *w, const char *path)
 {
     memset(w, 0, sizeof *w);
@@ -52,7 +25,6 @@ int io_atomic_open(io_atomic *w, const char *path)
         return ndyn_error(NDYN_EINVAL, "output '%s' names a directory; give a file name", path);
     const char *base = io_basename(path);
     size_t dirlen = (size_t)(base - path);
-    make_parent_dirs(path, dirlen);
     w->path = strdup(path);
     w->tmp = malloc(n + 64);
     if (!w->path || !w->tmp) {
@@ -256,4 +228,30 @@ void io_unmap_file(io_mapped *m)
     if (m->map) munmap(m->map, m->len);
     free(m->heap);
     memset(m, 0, sizeof *m);
+}
+
+int ndyn_make_parent_dirs(const char *path)
+{
+    if (!path || !*path) return ndyn_error(NDYN_EINVAL, "empty output file name");
+    size_t dirlen = (size_t)(io_basename(path) - path);
+    if (!dirlen) return NDYN_OK;
+    char *d = strndup(path, dirlen);
+    if (!d) return ndyn_error(NDYN_ENOMEM, "out of memory");
+    /* d ends with '/': create each prefix that ends at a '/', like mkdir -p. */
+    int rc = NDYN_OK;
+    for (char *p = d + 1; *p && !rc; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        struct stat st;
+        if (stat(d, &st) != 0) {
+            if (mkdir(d, 0777) != 0 && errno != EEXIST)
+                rc = ndyn_error(NDYN_EIO, "cannot create directory '%s' for '%s': %s", d, path,
+                                strerror(errno));
+        } else if (!S_ISDIR(st.st_mode)) {
+            rc = ndyn_error(NDYN_EIO, "cannot write '%s': '%s' is not a directory", path, d);
+        }
+        *p = '/';
+    }
+    free(d);
+    return rc;
 }
