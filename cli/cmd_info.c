@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ndyn/io.h"
 
@@ -12,13 +13,13 @@
 
 static void help(void)
 {
-    printf("Usage: ndyn info [options] FILE...\n"
+    printf("Usage: ndyn info [options] FILE[:NAME]...\n"
            "\n"
            "List the arrays in each FILE (.npy, .npz, .mat v5/v7/v7.3, .h5/.hdf5/.nwb, .csv/.tsv/.txt,\n"
            "recognised by their first bytes, then by extension): name, dtype, shape and where each\n"
            "came from. MATLAB structs and cells appear as VAR[i].FIELD and VAR{i}; HDF5 datasets by\n"
            "path as stored (row-major); text entries (MATLAB char arrays, NumPy string arrays) as\n"
-           "'text' with their number of lines.\n"
+           "'text' with their number of lines. FILE:NAME lists just that array.\n"
            "\n"
            "Options:\n"
            "  -s, --stats          also print min, max, mean and the number of NaN/Inf values\n"
@@ -52,7 +53,19 @@ static void stats(const ndyn_array *a)
 static int show(const char *path, int with_stats, int with_source)
 {
     ndyn_dataset *ds = NULL;
-    if (ndyn_dataset_load(path, &ds)) return cli_fail(CMD);
+    struct stat st;
+    if (stat(path, &st) != 0 && strchr(path, ':')) {
+        /* FILE:NAME lists one array. */
+        ndyn_array *a = NULL;
+        if (ndyn_load_array(path, &a)) return cli_fail(CMD);
+        const char *name = strrchr(path, ':') + 1;
+        if (!(ds = ndyn_dataset_new()) || ndyn_dataset_add(ds, name, a, path)) {
+            ndyn_dataset_free(ds);
+            return cli_fail(CMD);
+        }
+    } else if (ndyn_dataset_load(path, &ds)) {
+        return cli_fail(CMD);
+    }
     size_t w = 4;
     for (size_t i = 0; i < ds->n; i++)
         if (strlen(ds->items[i].name) > w) w = strlen(ds->items[i].name);

@@ -38,6 +38,11 @@ TEST(info_npz)
     expect("s", "float64", "()");
     expect("big", "float32", "(40, 7)");
     CHECK(strstr(t_out, "6 entries") != NULL);
+    /* One array by FILE:NAME. */
+    CHECK(t_ndyn("info '%s/npz/savez.npz:big'", FIX) == 0);
+    expect("big", "float32", "(40, 7)");
+    CHECK(strstr(t_out, "1 entry") != NULL && line_of("a") == NULL);
+    CHECK_RUNFAIL("no array named 'nope'", "info '%s/npz/savez.npz:nope'", FIX);
 }
 
 TEST(info_mat_npy_text)
