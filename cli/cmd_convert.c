@@ -34,7 +34,7 @@ static void help(void)
            CLI_COMMON_HELP
            "\n"
            "Examples:\n"
-           "  ndyn convert data.mat:D[0].data trial0.npy\n"
+           "  ndyn convert 'data.mat:D[0].data' trial0.npy\n"
            "  ndyn convert celegans.h5 celegans.npz --array gcamp/trace_array --array behavior/reversal_vec\n");
 }
 
