@@ -23,7 +23,7 @@ enum {
     O_OUT = 'o', O_SEED = 2000, O_TRIALS, O_STEPS, O_NOISE, O_DT, O_SUBSTEPS, O_BURN, O_SIGMA,
     O_RHO, O_BETA, O_STANDARDIZE, O_CONDITIONS, O_MUMIN, O_MUMAX, O_ICRANGE, O_BOUND, O_ALPHA,
     O_POINTS, O_EPS, O_STATES, O_LATENT, O_OBS, O_STAY, O_LNOISE, O_EMISSION, O_RATE, O_GAIN,
-    O_COMPRESS = 'z', O_HELP = 'h'
+    O_HIDDEN, O_COMPRESS = 'z', O_HELP = 'h'
 };
 
 /* Which systems each option applies to. */
@@ -37,7 +37,7 @@ static int applies(int opt)
         return S_VDP;
     case O_POINTS: case O_EPS: return S_FIELDS;
     case O_STATES: case O_LATENT: case O_OBS: case O_STAY: case O_LNOISE: case O_EMISSION:
-    case O_RATE: case O_GAIN: return S_SWITCHING;
+    case O_RATE: case O_GAIN: case O_HIDDEN: return S_SWITCHING;
     default: return S_ANY;
     }
 }
@@ -61,8 +61,8 @@ static void help(void)
         "             uniform points of [-1, 1]^2. Writes pos (4n, 2), vel (4n, 2), condition\n"
         "             (4n,) int32, names (4,) strings.\n"
         "  switching  K tanh-RNN regimes (distinct rotations, fixed points) switched by a sticky\n"
-        "             Markov chain, emitted to Y dims by a random linear map with Gaussian or\n"
-        "             Poisson noise. Writes y (N, T, Y), states (N, T) int32, h (N, T, H),\n"
+        "             Markov chain, emitted to Y dims by a random linear map (or MLP) with\n"
+        "             Gaussian or Poisson noise. Writes y (N, T, Y), states (N, T) int32, h (N, T, H),\n"
         "             rate (N, T, Y), transition (K, K), W (K, H, H), b (K, H), C (Y, H), d (Y,).\n"
         "\n"
         "Options for every system:\n"
@@ -103,6 +103,8 @@ static void help(void)
         "      --emission E     gaussian or poisson (default gaussian)\n"
         "      --base-rate X    poisson: counts per bin at zero drive (default 2)\n"
         "      --gain X         poisson: log-rate gain (default 1)\n"
+        "      --emission-hidden M  emit through an MLP with M tanh units instead of a\n"
+        "                       linear map (default 0: linear); writes C1 (M, H), c1 (M,)\n"
         "\n"
         "Example: ndyn simulate switching --out out/switching.npz --trials 20 --emission poisson\n");
 }
@@ -168,6 +170,7 @@ int cmd_simulate(int argc, char **argv)
         {"latent-noise", required_argument, 0, O_LNOISE},
         {"emission", required_argument, 0, O_EMISSION},
         {"base-rate", required_argument, 0, O_RATE}, {"gain", required_argument, 0, O_GAIN},
+        {"emission-hidden", required_argument, 0, O_HIDDEN},
         {"compress", no_argument, 0, O_COMPRESS},   {"help", no_argument, 0, O_HELP},
         CLI_COMMON_LONGOPTS,                        {0, 0, 0, 0}};
     /* Options are parsed into these and copied into the chosen system's
@@ -358,6 +361,10 @@ int cmd_simulate(int argc, char **argv)
         if (G(O_RATE) && cli_parse_double(CMD, "base-rate", G(O_RATE), 1e-12, 1e6, &p.base_rate))
             return CLI_USAGE;
         if (G(O_GAIN) && cli_parse_double(CMD, "gain", G(O_GAIN), 0, 20, &p.gain)) return CLI_USAGE;
+        long hid = -1;
+        if (G(O_HIDDEN) && cli_parse_int(CMD, "emission-hidden", G(O_HIDDEN), 0, 4096, &hid))
+            return CLI_USAGE;
+        if (hid >= 0) p.emission_hidden = (size_t)hid;
         if (p.emission == NDYN_SIM_EMIT_POISSON && G(O_NOISE))
             return cli_usage(CMD, "--noise is the Gaussian observation noise; with --emission "
                              "poisson the noise is the Poisson counts themselves (drop --noise)");
@@ -368,9 +375,13 @@ int cmd_simulate(int argc, char **argv)
             const ndyn_array *st = get(ds, "states");
             printf("Simulated a switching tanh RNN: %zu trials of %zu steps, K = %d discrete "
                    "states (sticky Markov chain, stay %g, mean dwell %.3g steps), H = %zu latents, "
-                   "Y = %zu observed dimensions through a random linear map with ",
+                   "Y = %zu observed dimensions through a random ",
                    p.trials, p.steps, p.K, p.stay, p.K > 1 ? 1.0 / (1.0 - p.stay) : (double)p.steps,
                    p.H, p.Y);
+            if (p.emission_hidden)
+                printf("MLP (%zu tanh units) with ", p.emission_hidden);
+            else
+                printf("linear map with ");
             if (p.emission == NDYN_SIM_EMIT_POISSON)
                 printf("Poisson counts (rate %g exp(%g a))", p.base_rate, p.gain);
             else

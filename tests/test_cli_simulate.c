@@ -59,12 +59,16 @@ TEST(simulate_switching)
 TEST(simulate_switching_poisson)
 {
     CHECK(t_ndyn("simulate switching --out tmp/sim/pois.npz --trials 2 --steps 40 --states 2 "
-                 "--latent 4 --obs 7 --emission poisson --stay 0.9 --compress") == 0);
+                 "--latent 4 --obs 7 --emission poisson --stay 0.9 --compress "
+                 "--emission-hidden 5") == 0);
+    CHECK(strstr(t_out, "MLP (5 tanh units)") != NULL);
     ndyn_dataset *ds = load("tmp/sim/pois.npz");
     if (!ds) return;
     const ndyn_array *y = t_get(ds, "y", NDYN_F64, 3, (size_t[]){2, 40, 7});
     t_get(ds, "h", NDYN_F64, 3, (size_t[]){2, 40, 4});
     const ndyn_array *P = t_get(ds, "transition", NDYN_F64, 2, (size_t[]){2, 2});
+    t_get(ds, "C1", NDYN_F64, 2, (size_t[]){5, 4});
+    t_get(ds, "C", NDYN_F64, 2, (size_t[]){7, 5});
     if (y) {
         int ok = 1;
         for (size_t i = 0; i < y->size; i++) {
@@ -137,7 +141,7 @@ TEST(simulate_help_documents_every_option)
                           "--rho", "--beta", "--standardize", "--conditions", "--mu-min",
                           "--mu-max", "--ic-range", "--bound", "--alpha", "--points", "--eps",
                           "--states", "--latent", "--obs", "--stay", "--latent-noise",
-                          "--emission", "--base-rate", "--gain", "lorenz", "vdp", "fields",
+                          "--emission", "--base-rate", "--gain", "--emission-hidden", "lorenz", "vdp", "fields",
                           "switching", "default"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         CHECKF(strstr(t_out, opts[i]) != NULL, "--help lacks %s", opts[i]);
@@ -154,6 +158,7 @@ TEST(simulate_bad_arguments)
     CHECK_USAGE("--trials expects an integer", "simulate lorenz --trials many");
     CHECK_USAGE("--stay", "simulate switching --stay 1.5");
     CHECK_USAGE("--emission must be gaussian or poisson", "simulate switching --emission normal");
+    CHECK_USAGE("--emission-hidden", "simulate switching --emission-hidden -1");
     CHECK_USAGE("--noise", "simulate switching --emission poisson --noise 0.3");
     CHECK_USAGE("--noise", "simulate fields --noise nan");
     CHECK_USAGE("unknown option", "simulate vdp --frobnicate");
