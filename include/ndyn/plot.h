@@ -61,6 +61,9 @@ int ndyn_plot_figure_set_title(ndyn_plot_figure *f, const char *title);
  * The axes stays owned by the figure. */
 int ndyn_plot_figure_panel(ndyn_plot_figure *f, int row, int col, int rowspan, int colspan,
                            ndyn_plot_axes **out);
+/* Align panels stacked in the same columns: their plotting areas get the
+ * same left and right edges (e.g. time axes of a raster and of traces). */
+void ndyn_plot_figure_set_align(ndyn_plot_figure *f, int align);
 /* Lay out and render; the format is chosen by the extension (.png, .svg,
  * .pdf, case-insensitive). Fails on an empty figure (no marks at all), an
  * unknown extension or an unwritable path. */
@@ -146,10 +149,10 @@ typedef struct ndyn_plot_style {
     const char *colorbar;   /* with values: colour-bar label (NULL: no bar) */
     const int *category;    /* categorical: category colour, -1 grey */
     int n_categories;       /* categories in [0, n_categories) */
-    const char *const *category_names; /* legend entry per category, or NULL
-                                          ("0", "1", ...); with label NULL
-                                          and category set, one entry per
-                                          category present */
+    const char *const *category_names; /* with label NULL: one legend entry
+                                          per category present, named by
+                                          this array (NULL entries: "0",
+                                          "1", ...); NULL: no entries */
     double scale;           /* arrows: data units per unit of vector; 0: auto,
                                the longest arrow ~ the typical point spacing */
 } ndyn_plot_style;
@@ -189,6 +192,18 @@ int ndyn_plot_heatmap_categories(ndyn_plot_axes *ax, const int *cat, size_t nr, 
 int ndyn_plot_text(ndyn_plot_axes *ax, double x, double y, const char *text);
 
 /* ------------------------------------------------------------------- helpers */
+
+/* Projection of x (n, d) on its first k principal axes, for drawing (the
+ * analysis module's ndyn_pca_* is the full tool): z (n, k) = (x - mean) W^T.
+ * components (k, d), mean (d) and explained (k, fraction of the variance)
+ * may be NULL. Each axis is signed so that its largest entry is positive.
+ * k <= d, n >= 2. */
+int ndyn_plot_pca(const double *x, size_t n, size_t d, size_t k, double *z, double *components,
+                  double *mean, double *explained);
+/* Classical (Torgerson) MDS of a symmetric distance matrix dist (c, c):
+ * coords (c, k) from the top k eigenvectors of -1/2 J D^2 J scaled by the
+ * square roots of their eigenvalues (negative eigenvalues give 0). */
+int ndyn_plot_mds(const double *dist, size_t c, size_t k, double *coords);
 
 /* "Nice" tick positions covering [lo, hi]: steps of 1, 2, 2.5 or 5 x 10^k,
  * at most max_ticks of them inside [lo, hi]. Returns the count (0 on bad

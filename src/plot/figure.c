@@ -82,6 +82,13 @@ int ndyn_plot_figure_set_title(ndyn_plot_figure *f, const char *title)
     return NDYN_OK;
 }
 
+void ndyn_plot_figure_set_align(ndyn_plot_figure *f, int align)
+{
+    if (!f) return;
+    f->align = align != 0;
+    f->laid_out = 0;
+}
+
 int ndyn_plot_figure_panel(ndyn_plot_figure *f, int row, int col, int rowspan, int colspan,
                            ndyn_plot_axes **out)
 {

@@ -229,11 +229,13 @@ static void fit_ticks(cairo_t *cr, ndyn_plot_axes *ax, int a, pl_ticks *t)
     }
     long target = (long)(len / (a == 0 ? 80.0 : 42.0));
     if (target > 10) target = 10;
-    if (target < 2) target = 2;
+    if (target < 3) target = 3;
     for (; target >= 2; target--) {
         pl_ticks_auto(t, lo, hi, (size_t)target, a == 1 && ax->ylog);
-        if (!ticks_crowded(cr, ax, a, t)) return;
+        if (t->n >= 2 && !ticks_crowded(cr, ax, a, t)) return;
     }
+    if (t->n < 2) pl_ticks_auto(t, lo, hi, 3, a == 1 && ax->ylog);
+    if (!ticks_crowded(cr, ax, a, t)) return;
     /* still crowded with two ticks: keep the first only */
     for (size_t i = 1; i < t->n; i++) t->show[i] = 0;
 }
@@ -312,6 +314,10 @@ static int layout_axes(ndyn_plot_figure *f, ndyn_plot_axes *ax, cairo_t *cr)
         /* half of the last x tick label may reach past the area on the right */
         if (!legend && !ax->cbar) right -= 0.5 * pl_text_width(cr, "00000", PL_FS_TICK, 0);
     }
+    ax->used_left = left - c[0];
+    ax->used_right = c[2] - right;
+    if (ax->used_left < ax->min_left) left = c[0] + ax->min_left;
+    if (ax->used_right < ax->min_right) right = c[2] - ax->min_right;
     if (right - left < 24 || bottom - top < 24)
         return ndyn_error(NDYN_EINVAL,
                           "panel %d has no room to draw (%.0f x %.0f pixels left after labels); make the "
@@ -322,22 +328,37 @@ static int layout_axes(ndyn_plot_figure *f, ndyn_plot_axes *ax, cairo_t *cr)
     ax->area[2] = round(right);
     ax->area[3] = round(bottom);
     if (ax->equal || td) {
+        /* one data unit has the same length on both axes: widen the automatic
+           limits of the axis with more pixels per unit, or, when that axis has
+           fixed limits (and always in 3-D), shrink the area */
         double w = ax->area[2] - ax->area[0], h = ax->area[3] - ax->area[1];
-        double ratio = (ax->lim[3] - ax->lim[2]) / (ax->lim[1] - ax->lim[0]);
-        if (w * ratio <= h) {
-            double nh = round(w * ratio), d = round((h - nh) / 2);
-            ax->area[1] += d;
-            ax->area[3] = ax->area[1] + nh;
-        } else {
-            double nw = round(h / ratio), d = round((w - nw) / 2);
+        double dx = ax->lim[1] - ax->lim[0], dy = ax->lim[3] - ax->lim[2];
+        double sx = w / dx, sy = h / dy;
+        int heat = 0;
+        for (size_t k = 0; k < ax->nmarks; k++)
+            heat |= ax->marks[k].kind == PL_HEATMAP || ax->marks[k].kind == PL_HEATCAT;
+        if (sx > sy && !td && !heat && !ax->xlim_set) {
+            double nd = w / sy, mid = 0.5 * (ax->lim[0] + ax->lim[1]);
+            ax->lim[0] = mid - nd / 2;
+            ax->lim[1] = mid + nd / 2;
+        } else if (sy > sx && !td && !heat && !ax->ylim_set) {
+            double nd = h / sx, mid = 0.5 * (ax->lim[2] + ax->lim[3]);
+            ax->lim[2] = mid - nd / 2;
+            ax->lim[3] = mid + nd / 2;
+        } else if (sx > sy) {
+            double nw = round(dx * sy), d = round((w - nw) / 2);
             ax->area[0] += d;
             ax->area[2] = ax->area[0] + nw;
+        } else {
+            double nh = round(dy * sx), d = round((h - nh) / 2);
+            ax->area[1] += d;
+            ax->area[3] = ax->area[1] + nh;
         }
     }
     if (!td) {
         pl_ticks t;
         fit_ticks(cr, ax, 1, &t);
-        if (max_label_width(cr, &t, PL_FS_TICK) <= yt_w + 0.5 || ax->equal) ax->yt = t;
+        if (max_label_width(cr, &t, PL_FS_TICK) <= yt_w + 0.5) ax->yt = t;
         fit_ticks(cr, ax, 0, &ax->xt);
     } else {
         ax->xt.n = ax->yt.n = 0;
@@ -360,7 +381,10 @@ static int layout_axes(ndyn_plot_figure *f, ndyn_plot_axes *ax, cairo_t *cr)
         double w = pl_text_width(cr, ax->xlabel, PL_FS_LABEL, 0);
         double x0 = 0.5 * (a[0] + a[2]) - w / 2;
         if (x0 < c[0] + 2) x0 = c[0] + 2;
-        double y0 = c[3] - PL_PAD - hL;
+        /* just under the tick labels (the area may have shrunk for equal aspect) */
+        int xt_shown = !(ax->custom_ticks[0] && ax->n_custom[0] == 0);
+        double y0 = a[3] + (xt_shown ? PL_TICK_LEN + 4 + hT : 0) + 4;
+        if (y0 > c[3] - PL_PAD - hL) y0 = c[3] - PL_PAD - hL;
         ax->xlabel_xy[0] = x0;
         ax->xlabel_xy[1] = y0;
         if ((rc = add_box(f, x0, y0, x0 + w, y0 + hL, NDYN_PLOT_BOX_XLABEL, P))) return rc;
@@ -369,7 +393,8 @@ static int layout_axes(ndyn_plot_figure *f, ndyn_plot_axes *ax, cairo_t *cr)
         double w = pl_text_width(cr, ax->ylabel, PL_FS_LABEL, 0);
         double y0 = 0.5 * (a[1] + a[3]) - w / 2;
         if (y0 < c[1] + 2) y0 = c[1] + 2;
-        double x0 = c[0] + PL_PAD;
+        double x0 = a[0] - (ax->yt.n ? max_label_width(cr, &ax->yt, PL_FS_TICK) + PL_TICK_LEN + 4 : 0) - 6 - hL;
+        if (x0 < c[0] + PL_PAD) x0 = c[0] + PL_PAD;
         ax->ylabel_xy[0] = x0;
         ax->ylabel_xy[1] = y0;
         if ((rc = add_box(f, x0, y0, x0 + hL, y0 + w, NDYN_PLOT_BOX_YLABEL, P))) return rc;
@@ -445,7 +470,27 @@ static int layout_axes(ndyn_plot_figure *f, ndyn_plot_axes *ax, cairo_t *cr)
     return NDYN_OK;
 }
 
+static int layout_pass(ndyn_plot_figure *f, cairo_t *cr);
+
 int pl_layout(ndyn_plot_figure *f, cairo_t *cr)
+{
+    for (size_t i = 0; i < f->naxes; i++) f->axes[i]->min_left = f->axes[i]->min_right = 0;
+    int rc = layout_pass(f, cr);
+    if (rc || !f->align) return rc;
+    /* second pass: panels over the same columns share the widest margins */
+    for (size_t i = 0; i < f->naxes; i++) {
+        ndyn_plot_axes *a = f->axes[i];
+        for (size_t j = 0; j < f->naxes; j++) {
+            ndyn_plot_axes *b = f->axes[j];
+            if (a->col != b->col || a->colspan != b->colspan) continue;
+            if (b->used_left > a->min_left) a->min_left = b->used_left;
+            if (b->used_right > a->min_right) a->min_right = b->used_right;
+        }
+    }
+    return layout_pass(f, cr);
+}
+
+static int layout_pass(ndyn_plot_figure *f, cairo_t *cr)
 {
     f->nboxes = 0;
     f->laid_out = 0;

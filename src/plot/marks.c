@@ -185,7 +185,7 @@ static int add_points(ndyn_plot_axes *ax, pl_mark_kind kind, int three_d, const 
         ndyn_plot_color c = m->color;
         if (s->values) c = ndyn_plot_viridis(0.5);
         if ((rc = add_leg(ax, s->label, c, lk, m->dashed))) return rc;
-    } else if (s->category) {
+    } else if (s->category && s->category_names) {
         for (int k = 0; k < s->n_categories; k++) {
             int present = 0;
             for (size_t i = 0; i < n && !present; i++) present = s->category[i] == k;

@@ -99,6 +99,8 @@ struct ndyn_plot_axes {
     double leg_box[4];
     size_t leg_shown;            /* entries that fit */
     int laid_out;
+    double used_left, used_right; /* margins the layout needed */
+    double min_left, min_right;   /* alignment: margins to use at least */
 };
 
 struct ndyn_plot_figure {
@@ -110,6 +112,7 @@ struct ndyn_plot_figure {
     ndyn_plot_box *boxes;
     size_t nboxes, capboxes;
     int laid_out;
+    int align;
 };
 
 /* text.c: measuring and drawing text with the figure's fonts. */

@@ -184,9 +184,10 @@ static void draw_text_mark(cairo_t *cr, const ndyn_plot_axes *ax, const pl_mark 
     pl_draw_text(cr, m->text, px - w / 2, py - h / 2, PL_FS_TEXT, 0, 0);
 }
 
-static void draw_cube(cairo_t *cr, const ndyn_plot_axes *ax)
+static void draw_cube(cairo_t *cr, const ndyn_plot_axes *ax, int labels)
 {
     const double *l = ax->lim3;
+    if (labels) goto labels;
     cairo_set_line_width(cr, 1);
     cairo_set_source_rgb(cr, 0.75, 0.75, 0.75);
     for (int c = 0; c < 8; c++)
@@ -202,6 +203,8 @@ static void draw_cube(cairo_t *cr, const ndyn_plot_axes *ax)
             cairo_line_to(cr, px1, py1);
         }
     cairo_stroke(cr);
+    return;
+labels:;
     /* axis names at the middle of an outer edge of each axis direction */
     const char *names[3] = {ax->xlabel ? ax->xlabel : "x", ax->ylabel ? ax->ylabel : "y",
                             ax->zlabel ? ax->zlabel : "z"};
@@ -232,6 +235,9 @@ static void draw_cube(cairo_t *cr, const ndyn_plot_axes *ax)
         }
         double w = pl_text_width(cr, names[d], PL_FS_LABEL, 0), h = pl_text_height(cr, PL_FS_LABEL, 0);
         double tx = bx + ox * (0.5 * w + 8) - w / 2, ty = by + oy * (0.5 * h + 8) - h / 2;
+        if (tx + w > ax->cell[2] - 2) tx = ax->cell[2] - 2 - w;
+        if (tx < ax->cell[0] + 2) tx = ax->cell[0] + 2;
+        if (ty + h > ax->cell[3] - 2) ty = ax->cell[3] - 2 - h;
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
         pl_draw_text(cr, names[d], tx, ty, PL_FS_LABEL, 0, 0);
     }
@@ -395,7 +401,7 @@ static int render_axes(cairo_t *cr, const ndyn_plot_axes *ax)
     cairo_save(cr);
     cairo_rectangle(cr, a[0], a[1], a[2] - a[0], a[3] - a[1]);
     cairo_clip(cr);
-    if (ax->view3d) draw_cube(cr, ax);
+    if (ax->view3d) draw_cube(cr, ax, 0);
     for (size_t k = 0; k < ax->nmarks; k++) {
         const pl_mark *m = &ax->marks[k];
         int rc = NDYN_OK;
@@ -413,6 +419,7 @@ static int render_axes(cairo_t *cr, const ndyn_plot_axes *ax)
         }
     }
     cairo_restore(cr);
+    if (ax->view3d) draw_cube(cr, ax, 1);
     if (!ax->view3d) {
         cairo_set_line_width(cr, 1);
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);

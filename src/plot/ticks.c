@@ -112,7 +112,7 @@ void pl_ticks_auto(pl_ticks *t, double lo, double hi, size_t max_ticks, int log)
     }
     double v[PL_MAX_TICKS];
     size_t m = ndyn_plot_nice_ticks(lo, hi, max_ticks, v, PL_MAX_TICKS);
-    double step = m >= 2 ? v[1] - v[0] : (hi - lo);
+    double step = m >= 2 ? v[1] - v[0] : pow(10.0, floor(log10(hi - lo)));
     for (size_t i = 0; i < m; i++) {
         t->pos[i] = v[i];
         pl_format_tick(v[i], step, t->label[i], 40);
