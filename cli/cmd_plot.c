@@ -345,7 +345,7 @@ static int plot_embedding(const plot_opts *o)
     ndyn_plot_style s;
     ndyn_plot_style_default(&s);
     s.size = m < 500 ? 7 : m < 5000 ? 4.5 : 3;
-    s.alpha = m < 5000 ? 0.9 : 0.6;
+    s.alpha = m < 2000 ? 1.0 : 0.7;
     if (cat) {
         s.category = subk;
         s.n_categories = ncat;
