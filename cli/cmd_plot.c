@@ -195,8 +195,10 @@ static int names_from(const plot_opts *o, const ndyn_dataset *ds, char **buf, co
     if (!e || !e->text) return 0;
     *buf = strdup(e->text);
     if (!*buf) return 0;
-    char *save = NULL, *tok = strtok_r(*buf, ",\n", &save);
-    for (int i = 0; tok && i < n; i++, tok = strtok_r(NULL, ",\n", &save)) names[i] = tok;
+    /* a NumPy string array arrives as its strings joined by newlines */
+    const char *sep = strchr(*buf, '\n') ? "\n" : ",";
+    char *save = NULL, *tok = strtok_r(*buf, sep, &save);
+    for (int i = 0; tok && i < n; i++, tok = strtok_r(NULL, sep, &save)) names[i] = tok;
     return 0;
 }
 
@@ -1430,5 +1432,6 @@ int cmd_plot(int argc, char **argv)
     else if (r) rc = cli_fail(CMD);
 out:
     free_opts(&o);
+    ndyn_plot_cleanup();
     return rc;
 }

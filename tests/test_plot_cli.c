@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "ndyn/io.h"
+#include "ndyn/plot.h"
 #include "plot_test_util.h"
 
 static int run(const char *args, char *err, size_t nerr)
@@ -50,6 +51,7 @@ static double centroid_x(const t_png *p, int x_max, int r, int g, int b, long *n
 
 TEST(embedding_categories_where_the_data_are)
 {
+    atexit(ndyn_plot_cleanup);
     enum { N = 90 };
     ndyn_array *emb = ndyn_array_alloc2(NDYN_F64, N, 2), *cond = ndyn_array_alloc1(NDYN_I32, N);
     double *e = emb->data;

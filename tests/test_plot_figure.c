@@ -18,6 +18,7 @@ static ndyn_plot_figure *one_panel(int w, int h, ndyn_plot_axes **ax)
 
 TEST(png_size_and_background)
 {
+    atexit(ndyn_plot_cleanup); /* fontconfig's caches, for the leak checker */
     ndyn_plot_axes *ax;
     ndyn_plot_figure *f = one_panel(321, 213, &ax);
     double x[2] = {0, 1}, y[2] = {0, 1};

@@ -191,6 +191,12 @@ int ndyn_plot_heatmap_categories(ndyn_plot_axes *ax, const int *cat, size_t nr, 
 /* A text label anchored by its centre at data point (x, y). */
 int ndyn_plot_text(ndyn_plot_axes *ax, double x, double y, const char *text);
 
+/* Release the global caches of cairo and fontconfig (font faces, the font
+ * configuration). Call once at the end of a program that drew figures, after
+ * every figure is freed and while no other thread draws, so that leak
+ * checkers see a clean exit; later drawing rebuilds the caches. */
+void ndyn_plot_cleanup(void);
+
 /* ------------------------------------------------------------------- helpers */
 
 /* Projection of x (n, d) on its first k principal axes, for drawing (the

@@ -5,6 +5,7 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#include <fontconfig/fontconfig.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -233,4 +234,10 @@ int ndyn_plot_figure_boxes(const ndyn_plot_figure *f, const ndyn_plot_box **boxe
     *boxes = f->boxes;
     *n = f->nboxes;
     return NDYN_OK;
+}
+
+void ndyn_plot_cleanup(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }
