@@ -1,0 +1,129 @@
+/* SRNN benchmark: seconds per training epoch (full batch, forward + backward
+ * + Adam) at the reference's Lorenz size (16 trials x 200 steps x 3, K = 2,
+ * H = 3) and at 100 trials x 200 steps x 50 neurons (K = 4, H = 16), next to
+ * the PyTorch version of the same model and objective (python/srnn_torch.py,
+ * run with /usr/bin/python3 in the same run, same thread count); and the
+ * latency of one causal filtering step (N = 100, H = 16, K = 4).
+ *
+ * Usage: bench_srnn [--threads N] [--epochs E] [--torch-epochs E] [--no-torch] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ndyn/srnn.h"
+
+static double ndyn_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int epochs)
+{
+    double *y = malloc(n * T * N * sizeof(double));
+    size_t *Ts = malloc(n * sizeof(size_t));
+    const double **ys = malloc(n * sizeof(double *));
+    ndyn_rng r;
+    ndyn_rng_init(&r, 1, 0);
+    for (size_t i = 0; i < n * T * N; i++) y[i] = ndyn_rng_normal(&r);
+    for (size_t i = 0; i < n; i++) Ts[i] = T, ys[i] = y + i * T * N;
+    ndyn_srnn_data d = {n, N, Ts, ys, NULL, 0};
+    ndyn_srnn_params p;
+    ndyn_srnn_params_default(&p);
+    p.K = K;
+    p.H = H;
+    p.init = NDYN_SRNN_INIT_NONE;
+    p.init_epochs = 0;
+    p.eval_every = 1000000;
+    p.eval_samples = 1;
+    /* subtract the fixed costs (model set-up, final evaluation) by timing two lengths */
+    double t[2];
+    int E[2] = {epochs / 5 > 0 ? epochs / 5 : 1, epochs};
+    for (int k = 0; k < 2; k++) {
+        p.epochs = E[k];
+        ndyn_srnn_model *m;
+        double t0 = ndyn_time_now();
+        if (ndyn_srnn_fit(&d, &p, &m)) {
+            fprintf(stderr, "fit failed: %s\n", ndyn_errmsg());
+            exit(1);
+        }
+        t[k] = ndyn_time_now() - t0;
+        ndyn_srnn_model_free(m);
+    }
+    free(y);
+    free(Ts);
+    free(ys);
+    return (t[1] - t[0]) / (E[1] - E[0]);
+}
+
+static double torch_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int epochs, int threads)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/srnn_torch.py %zu %zu %zu %d %d %d %d float32 2>/dev/null",
+             NDYN_BENCH_PYTHON_DIR, n, T, N, K, H, epochs, threads);
+    FILE *f = popen(cmd, "r");
+    if (!f) return NAN;
+    char line[256];
+    double v = NAN;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "epoch_seconds=", 14)) v = atof(line + 14);
+    pclose(f);
+    return v;
+}
+
+static double filter_latency_us(void)
+{
+    ndyn_srnn_params p;
+    ndyn_srnn_params_default(&p);
+    p.K = 4;
+    p.H = 16;
+    p.causal = 1;
+    size_t N = 100;
+    ndyn_srnn_model *m;
+    ndyn_srnn_model_new(&p, N, &m);
+    ndyn_srnn_filter *f;
+    ndyn_srnn_filter_new(m, &f);
+    double y[100], filt[4], h[16];
+    ndyn_rng r;
+    ndyn_rng_init(&r, 2, 0);
+    int steps = 20000;
+    double best = INFINITY;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = ndyn_time_now();
+        for (int s = 0; s < steps; s++) {
+            y[s % 100] = ndyn_rng_normal(&r);
+            ndyn_srnn_filter_step(f, y, filt, h);
+        }
+        double us = (ndyn_time_now() - t0) / steps * 1e6;
+        if (us < best) best = us;
+    }
+    ndyn_srnn_filter_free(f);
+    ndyn_srnn_model_free(m);
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    int threads = 1, epochs = 50, tepochs = 5, torch = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) epochs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--torch-epochs") && i + 1 < argc) tepochs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--no-torch")) torch = 0;
+        else {
+            fprintf(stderr, "usage: bench_srnn [--threads N] [--epochs E] [--torch-epochs E] [--no-torch]\n");
+            return 2;
+        }
+    }
+    ndyn_set_num_threads(threads);
+    ndyn_set_quiet(1);
+    struct { const char *name; size_t n, T, N; int K, H, ep; double target; } cfg[] = {
+        {"lorenz 16x200x3 K=2 H=3", 16, 200, 3, 2, 3, epochs * 4, 50},
+        {"100x200x50 K=4 H=16", 100, 200, 50, 4, 16, epochs, 10}};
+    printf("SRNN training, seconds per epoch (full batch, forward+backward+Adam), %d thread(s)\n", threads);
+    printf("%-26s %12s %12s %8s %8s\n", "size", "ndyn", "pytorch", "ratio", "target");
+    for (int c = 0; c < 2; c++) {
+        double a = ndyn_epoch_seconds(cfg[c].n, cfg[c].T, cfg[c].N, cfg[c].K, cfg[c].H, cfg[c].ep);
+        double b = torch ? torch_epoch_seconds(cfg[c].n, cfg[c].T, cfg[c].N, cfg[c].K, cfg[c].H, tepochs, threads) : NAN;
+        printf("%-26s %12.3e %12.3e %7.1fx %7.0fx\n", cfg[c].name, a, b, b / a, cfg[c].target);
+        fflush(stdout);
+    }
+    printf("causal filtering step (N=100, H=16, K=4): %.2f us (target < 50 us)\n", filter_latency_us());
+    printf("peak RSS %.1f MiB\n", ndyn_peak_rss_bytes() / 1048576.0);
+    return 0;
+}

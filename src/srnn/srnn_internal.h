@@ -1,0 +1,87 @@
+/* Private to src/srnn: parameter layout and shared helpers. */
+#ifndef NDYN_SRNN_INTERNAL_H
+#define NDYN_SRNN_INTERNAL_H
+
+#include <cblas.h>
+#include <stddef.h>
+
+#include "ndyn/srnn.h"
+
+/* Offsets of every parameter block in theta (a size of 0 = absent). */
+typedef struct srnn_layout {
+    int K, H, N, L;           /* L = emission layers (hidden + 1) */
+    int dims[NDYN_SRNN_MAX_LAYERS + 2]; /* emission widths: H, hidden..., N */
+    int S1;                   /* sampler width */
+    size_t pi, trans_W, trans_b, trans_B, dyn_W, dyn_b, h0_mu, h0_logvar, logvar_h, logvar_y;
+    size_t emis_W[NDYN_SRNN_MAX_LAYERS + 1], emis_b[NDYN_SRNN_MAX_LAYERS + 1];
+    size_t encf_Wx, encf_Wh, encf_b, encb_Wx, encb_Wh, encb_b;
+    size_t s1_W, s1_b, s2_W, s2_b, m_Wa, m_Ws, m_b, logvar_q;
+    size_t n_trans_B, n_h0, n_logvar_y, n_encb;
+    size_t n;                 /* total */
+} srnn_layout;
+
+void srnn_layout_make(const ndyn_srnn_params *p, size_t N, srnn_layout *lay);
+
+/* variance from its free parameter: var_min + exp(theta) and d var / d theta */
+static inline double srnn_var(double th, double vmin) { return vmin + __builtin_exp(th); }
+
+/* C (M, N) = alpha op(A) op(B) + beta C, row-major. */
+static inline void srnn_gemm(int ta, int tb, int M, int N, int Kd, double alpha, const double *A,
+                             int lda, const double *B, int ldb, double beta, double *C, int ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    if (Kd <= 0) {
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] *= beta;
+        return;
+    }
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
+                N, Kd, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* Gradient mask: 1 for trainable entries, 0 for frozen (fixed variances). */
+void srnn_grad_mask(const ndyn_srnn_model *m, const srnn_layout *lay, double *g);
+
+/* Forward evaluation of one equal-length batch, time-major, at noise eps
+ * (T, B, H) (NULL = 0). Workspace owned by the caller (srnn_ws). */
+typedef struct srnn_ws srnn_ws;
+srnn_ws *srnn_ws_alloc(const srnn_layout *lay, size_t B, size_t T);
+void srnn_ws_free(srnn_ws *w);
+/* y (T, B, N) time-major; P (T, B, K) or NULL; J_trial (B) or NULL.
+ * Returns the summed J; grad (n) accumulates dJ/dtheta when non-NULL. */
+int srnn_batch(const ndyn_srnn_model *m, const srnn_layout *lay, srnn_ws *w, const double *y,
+               const double *eps, const double *P, double coef, double *J, double *J_trial,
+               double *elbo_trial, double *grad);
+/* After srnn_batch: pointers into the workspace, time-major. */
+const double *srnn_ws_gamma(const srnn_ws *w);  /* (T, B, K) */
+const double *srnn_ws_h(const srnn_ws *w);      /* (T, B, H) sampled latents */
+const double *srnn_ws_g(const srnn_ws *w);      /* (T, B, N) emission g(h) */
+const double *srnn_ws_e(const srnn_ws *w);      /* (B, T, K) evidence per trial */
+const double *srnn_ws_S(const srnn_ws *w);      /* (B, T, K, K) log transitions per trial */
+const double *srnn_ws_lpi(const srnn_ws *w);    /* (K) */
+
+/* Emission MLP forward for n rows of h (n, H) into out (n, N) (pre-link g). */
+int srnn_emission(const ndyn_srnn_model *m, const srnn_layout *lay, const double *h, size_t n,
+                  double *out);
+/* f_k(h) for one h (H) into f (H). */
+void srnn_dynamics(const ndyn_srnn_model *m, const srnn_layout *lay, int k, const double *h,
+                   double *f);
+/* log transition matrix S (K, K) from h_{t-1} (H). */
+void srnn_log_transition(const ndyn_srnn_model *m, const srnn_layout *lay, const double *h,
+                         double *S);
+void srnn_log_pi(const ndyn_srnn_model *m, const srnn_layout *lay, double *lpi);
+
+/* Group trials of equal length into batches: returns groups with trial
+ * indices (caller frees). */
+typedef struct srnn_group { size_t T, B; size_t *idx; } srnn_group;
+int srnn_make_groups(const ndyn_srnn_data *d, const size_t *trials, size_t n, size_t max_b,
+                     srnn_group **out, size_t *ng);
+void srnn_groups_free(srnn_group *g, size_t ng);
+/* Gather trials into time-major y (T, B, N). */
+void srnn_gather(const ndyn_srnn_data *d, const srnn_group *g, double *y);
+
+/* Diagonal Gaussian HMM by EM (k-means init) and Viterbi paths; labels
+ * (total_T) over the given trials. */
+int srnn_hmm_labels(const ndyn_srnn_data *d, int K, int iters, uint64_t seed, int *labels);
+
+#endif

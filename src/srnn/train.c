@@ -1,0 +1,425 @@
+/* SRNN training (spec §6): labels for the initialisation stage, stage 1
+ * (-(ELBO + coef_cross * CE)), stage 2 (-ELBO), Adam with StepLR sharing or
+ * not its state across stages, full batch or minibatches of trials, seeded
+ * restarts keeping the best ELBO (held-out when test trials are given). The
+ * loss is the per-time-step mean -J / (trials * T) (spec §5.1). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ndyn/analysis.h"
+#include "srnn_internal.h"
+
+typedef struct {
+    srnn_group g;
+    srnn_ws *w;
+    double *y, *eps, *P;
+} batch;
+
+static void free_batches(batch *b, size_t n)
+{
+    if (!b) return;
+    for (size_t i = 0; i < n; i++) {
+        srnn_ws_free(b[i].w);
+        free(b[i].y);
+        free(b[i].eps);
+        free(b[i].P);
+        free(b[i].g.idx);
+    }
+    free(b);
+}
+
+/* P_full (total over all trials of d, K) indexed by trial offsets off; NULL = no labels */
+static int make_batches(const srnn_layout *l, const ndyn_srnn_data *d, const size_t *trials, size_t n,
+                        size_t max_b, const double *P_full, const size_t *off, batch **out, size_t *nb)
+{
+    srnn_group *g;
+    size_t ng;
+    int rc = srnn_make_groups(d, trials, n, max_b, &g, &ng);
+    if (rc) return rc;
+    batch *b = ndyn_calloc(ng ? ng : 1, sizeof *b);
+    if (!b) {
+        srnn_groups_free(g, ng);
+        return NDYN_ENOMEM;
+    }
+    size_t K = l->K, H = l->H;
+    for (size_t i = 0; i < ng; i++) {
+        b[i].g = g[i];
+        size_t TB = g[i].T * g[i].B;
+        b[i].w = srnn_ws_alloc(l, g[i].B, g[i].T);
+        b[i].y = ndyn_malloc_array(TB * d->N, sizeof(double));
+        b[i].eps = ndyn_malloc_array(TB * H, sizeof(double));
+        if (P_full) b[i].P = ndyn_malloc_array(TB * K, sizeof(double));
+        if (!b[i].w || !b[i].y || !b[i].eps || (P_full && !b[i].P)) rc = NDYN_ENOMEM;
+        if (rc) continue;
+        srnn_gather(d, &g[i], b[i].y);
+        if (P_full)
+            for (size_t bb = 0; bb < g[i].B; bb++)
+                for (size_t t = 0; t < g[i].T; t++)
+                    memcpy(b[i].P + (t * g[i].B + bb) * K, P_full + (off[g[i].idx[bb]] + t) * K, K * sizeof(double));
+    }
+    free(g); /* idx arrays now owned by the batches */
+    *out = b;
+    *nb = ng;
+    if (rc) {
+        free_batches(b, ng);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static void draw(ndyn_rng *r, double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = ndyn_rng_normal(r);
+}
+
+/* Mean over `samples` draws of the summed ELBO of the batches, per time step. */
+static int eval_elbo(const ndyn_srnn_model *m, const srnn_layout *l, batch *b, size_t nb, int samples,
+                     ndyn_rng *r, double *out)
+{
+    double tot = 0, steps = 0;
+    for (size_t i = 0; i < nb; i++) {
+        size_t TB = b[i].g.T * b[i].g.B;
+        steps += (double)TB;
+        double acc = 0;
+        for (int s = 0; s < samples; s++) {
+            draw(r, b[i].eps, TB * l->H);
+            double J;
+            int rc = srnn_batch(m, l, b[i].w, b[i].y, b[i].eps, NULL, 0, &J, NULL, NULL, NULL);
+            if (rc) return rc;
+            acc += J;
+        }
+        tot += acc / samples;
+    }
+    *out = tot / steps;
+    return NDYN_OK;
+}
+
+static int hist_push(ndyn_srnn_history *h, size_t *cap, int epoch, double loss, double tr, double te,
+                     double lr, int stage)
+{
+    if (h->n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        int *e = realloc(h->epoch, nc * sizeof(int)), *st;
+        if (!e) return ndyn_error(NDYN_ENOMEM, "srnn: out of memory for the history");
+        h->epoch = e;
+        double *a = realloc(h->loss, nc * sizeof(double));
+        if (!a) return NDYN_ENOMEM;
+        h->loss = a;
+        a = realloc(h->train_elbo, nc * sizeof(double));
+        if (!a) return NDYN_ENOMEM;
+        h->train_elbo = a;
+        a = realloc(h->test_elbo, nc * sizeof(double));
+        if (!a) return NDYN_ENOMEM;
+        h->test_elbo = a;
+        a = realloc(h->lr, nc * sizeof(double));
+        if (!a) return NDYN_ENOMEM;
+        h->lr = a;
+        st = realloc(h->stage, nc * sizeof(int));
+        if (!st) return NDYN_ENOMEM;
+        h->stage = st;
+        *cap = nc;
+    }
+    h->epoch[h->n] = epoch;
+    h->loss[h->n] = loss;
+    h->train_elbo[h->n] = tr;
+    h->test_elbo[h->n] = te;
+    h->lr[h->n] = lr;
+    h->stage[h->n] = stage;
+    h->n++;
+    return NDYN_OK;
+}
+
+static void relabel_first(int *z, size_t T, int K)
+{
+    int map[64];
+    for (int k = 0; k < K; k++) map[k] = -1;
+    int next = 0;
+    for (size_t t = 0; t < T; t++)
+        if (map[z[t]] < 0) map[z[t]] = next++;
+    for (int k = 0; k < K; k++)
+        if (map[k] < 0) map[k] = next++;
+    for (size_t t = 0; t < T; t++) z[t] = map[z[t]];
+}
+
+/* Initialisation targets P (total_T of d, K) for the training trials. */
+static int init_targets(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const size_t *off,
+                        const size_t *train, size_t ntr, uint64_t seed, double *P)
+{
+    int K = p->K;
+    size_t tot = off[d->n_trials];
+    memset(P, 0, tot * K * sizeof(double));
+    int *lab = ndyn_calloc(tot ? tot : 1, sizeof(int));
+    if (!lab) return NDYN_ENOMEM;
+    int rc = NDYN_OK;
+    ndyn_rng r;
+    ndyn_rng_init(&r, seed, 0x1417);
+    /* sub-data of the training trials */
+    size_t *Ts = ndyn_malloc_array(ntr, sizeof(size_t));
+    const double **ys = ndyn_malloc_array(ntr, sizeof(double *));
+    if (!Ts || !ys) rc = NDYN_ENOMEM;
+    size_t ttot = 0;
+    for (size_t i = 0; !rc && i < ntr; i++) Ts[i] = d->T[train[i]], ys[i] = d->y[train[i]], ttot += Ts[i];
+    int *tl = rc ? NULL : ndyn_calloc(ttot ? ttot : 1, sizeof(int));
+    if (!rc && !tl) rc = NDYN_ENOMEM;
+    if (!rc) {
+        ndyn_srnn_data sd = {ntr, d->N, Ts, ys, NULL, 0};
+        switch (p->init) {
+        case NDYN_SRNN_INIT_KMEANS: {
+            double *x = ndyn_malloc_array(ttot * d->N, sizeof(double));
+            if (!x) { rc = NDYN_ENOMEM; break; }
+            size_t o = 0;
+            for (size_t i = 0; i < ntr; i++) memcpy(x + o * d->N, ys[i], Ts[i] * d->N * sizeof(double)), o += Ts[i];
+            ndyn_kmeans_params kp;
+            ndyn_kmeans_params_default(&kp, K);
+            kp.seed = seed;
+            rc = ndyn_kmeans(x, ttot, d->N, &kp, NULL, tl, NULL);
+            free(x);
+            break;
+        }
+        case NDYN_SRNN_INIT_HMM:
+            rc = srnn_hmm_labels(&sd, K, p->hmm_iters, seed, tl);
+            break;
+        case NDYN_SRNN_INIT_RANDOM: {
+            size_t o = 0;
+            for (size_t i = 0; i < ntr; i++) {
+                for (size_t t = 0; t < Ts[i]; t++) tl[o + t] = (int)ndyn_rng_below(&r, K);
+                relabel_first(tl + o, Ts[i], K);
+                o += Ts[i];
+            }
+            break;
+        }
+        case NDYN_SRNN_INIT_BLOCKS: {
+            size_t o = 0;
+            for (size_t i = 0; i < ntr; i++) {
+                size_t blk = Ts[i] / K;
+                for (size_t t = 0; t < Ts[i]; t++) {
+                    size_t k = blk ? t / blk : 0;
+                    tl[o + t] = k < (size_t)K ? (int)k : 0;
+                }
+                o += Ts[i];
+            }
+            break;
+        }
+        case NDYN_SRNN_INIT_LABELS: {
+            if (!d->labels) { rc = ndyn_error(NDYN_EINVAL, "srnn: init 'labels' needs labels in the data"); break; }
+            size_t o = 0;
+            for (size_t i = 0; i < ntr && !rc; i++) {
+                const int *lb = d->labels[train[i]];
+                if (!lb) { rc = ndyn_error(NDYN_EINVAL, "srnn: init 'labels': trial %zu has no labels", train[i]); break; }
+                for (size_t t = 0; t < Ts[i]; t++) {
+                    if (lb[t] >= K) { rc = ndyn_error(NDYN_EINVAL, "srnn: init 'labels': label %d >= K = %d; use K >= the number of label classes", lb[t], K); break; }
+                    tl[o + t] = lb[t];
+                }
+                o += Ts[i];
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (!rc) {
+        size_t o = 0;
+        for (size_t i = 0; i < ntr; i++) {
+            double *Pi = P + off[train[i]] * K;
+            for (size_t t = 0; t < Ts[i]; t++) {
+                if (p->init == NDYN_SRNN_INIT_UNIFORM)
+                    for (int k = 0; k < K; k++) Pi[t * K + k] = 1.0 / K;
+                else
+                    Pi[t * K + tl[o + t]] = 1.0;
+            }
+            o += Ts[i];
+        }
+    }
+    free(tl);
+    free(Ts);
+    free(ys);
+    free(lab);
+    return rc;
+}
+
+typedef struct { double *m, *v; long step; } adam;
+
+static void adam_step(adam *a, double *th, const double *g, size_t n, double lr)
+{
+    const double b1 = 0.9, b2 = 0.999, ep = 1e-8;
+    a->step++;
+    double c1 = 1 - pow(b1, (double)a->step), c2 = 1 - pow(b2, (double)a->step);
+    for (size_t i = 0; i < n; i++) {
+        a->m[i] = b1 * a->m[i] + (1 - b1) * g[i];
+        a->v[i] = b2 * a->v[i] + (1 - b2) * g[i] * g[i];
+        th[i] -= lr * (a->m[i] / c1) / (sqrt(a->v[i] / c2) + ep);
+    }
+}
+
+static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const size_t *off,
+                   const size_t *train, size_t ntr, const size_t *test, size_t nte, int restart,
+                   ndyn_srnn_model **out, double *score)
+{
+    ndyn_srnn_params pr = *p;
+    pr.seed = p->seed + 1000003ull * (uint64_t)restart;
+    ndyn_srnn_model *m;
+    int rc = ndyn_srnn_model_new(&pr, d->N, &m);
+    if (rc) return rc;
+    m->p.seed = p->seed; /* the user's seed is what the file records */
+    srnn_layout l;
+    srnn_layout_make(&m->p, m->N, &l);
+    size_t tot = off[d->n_trials], K = l.K;
+    int do_init = p->init != NDYN_SRNN_INIT_NONE && p->init_epochs > 0;
+    double *P = do_init ? ndyn_malloc_array(tot * K, sizeof(double)) : NULL;
+    if (do_init && !P) rc = NDYN_ENOMEM;
+    if (!rc && do_init) rc = init_targets(d, &m->p, off, train, ntr, pr.seed, P);
+    batch *tb = NULL, *eb = NULL;
+    size_t ntb = 0, neb = 0;
+    if (!rc) rc = make_batches(&l, d, train, ntr, (size_t)p->batch_trials, P, off, &tb, &ntb);
+    if (!rc && nte) rc = make_batches(&l, d, test, nte, 0, NULL, off, &eb, &neb);
+    free(P);
+    double *g = ndyn_calloc(m->n_theta, sizeof(double)), *gacc = ndyn_calloc(m->n_theta, sizeof(double));
+    adam opt = {ndyn_calloc(m->n_theta, sizeof(double)), ndyn_calloc(m->n_theta, sizeof(double)), 0};
+    size_t *order = ndyn_malloc_array(ntb ? ntb : 1, sizeof(size_t));
+    if (!rc && (!g || !gacc || !opt.m || !opt.v || !order)) rc = NDYN_ENOMEM;
+    ndyn_rng r;
+    ndyn_rng_init(&r, pr.seed, 0xE95);
+    size_t hcap = 0;
+    double steps_train = 0;
+    for (size_t i = 0; i < ntr; i++) steps_train += (double)d->T[train[i]];
+    int e1 = do_init ? p->init_epochs : 0, total_epochs = e1 + p->epochs;
+    ndyn_progress prog;
+    char label[64];
+    snprintf(label, sizeof label, p->restarts > 1 ? "srnn fit (restart %d)" : "srnn fit", restart + 1);
+    ndyn_progress_begin(&prog, label, (size_t)total_epochs);
+    int sched_epoch = 0;
+    for (int ep = 0; !rc && ep < total_epochs; ep++) {
+        int stage = ep < e1 ? 1 : 2;
+        if (ep == e1 && e1 > 0 && p->fresh_optimizer) {
+            memset(opt.m, 0, m->n_theta * sizeof(double));
+            memset(opt.v, 0, m->n_theta * sizeof(double));
+            opt.step = 0;
+            sched_epoch = 0;
+        }
+        double lr = p->lr * pow(p->lr_gamma, (double)(sched_epoch / p->lr_step));
+        for (size_t i = 0; i < ntb; i++) order[i] = i;
+        if (ntb > 1) ndyn_rng_shuffle(&r, order, ntb);
+        double loss_sum = 0, elbo_sum = 0;
+        /* full batch: accumulate all groups, one step; minibatches: one step per batch */
+        int full = p->batch_trials == 0;
+        if (full) memset(gacc, 0, m->n_theta * sizeof(double));
+        for (size_t oi = 0; !rc && oi < ntb; oi++) {
+            batch *b = &tb[order[oi]];
+            size_t TB = b->g.T * b->g.B;
+            draw(&r, b->eps, TB * l.H);
+            memset(g, 0, m->n_theta * sizeof(double));
+            double J, elbo_b = 0;
+            double *et = ndyn_malloc_array(b->g.B, sizeof(double));
+            if (!et) { rc = NDYN_ENOMEM; break; }
+            rc = srnn_batch(m, &l, b->w, b->y, b->eps, stage == 1 ? b->P : NULL,
+                            stage == 1 ? p->coef_cross : 0, &J, NULL, et, g);
+            for (size_t q = 0; q < b->g.B; q++) elbo_b += et[q];
+            free(et);
+            if (rc) break;
+            loss_sum -= J;
+            elbo_sum += elbo_b;
+            if (full) {
+                for (size_t q = 0; q < m->n_theta; q++) gacc[q] -= g[q] / steps_train;
+            } else {
+                for (size_t q = 0; q < m->n_theta; q++) g[q] = -g[q] / (double)TB;
+                if (p->clip > 0) {
+                    double nn = 0;
+                    for (size_t q = 0; q < m->n_theta; q++) nn += g[q] * g[q];
+                    nn = sqrt(nn);
+                    if (nn > p->clip)
+                        for (size_t q = 0; q < m->n_theta; q++) g[q] *= p->clip / nn;
+                }
+                adam_step(&opt, m->theta, g, m->n_theta, lr);
+            }
+        }
+        if (rc) break;
+        if (full) {
+            if (p->clip > 0) {
+                double nn = 0;
+                for (size_t q = 0; q < m->n_theta; q++) nn += gacc[q] * gacc[q];
+                nn = sqrt(nn);
+                if (nn > p->clip)
+                    for (size_t q = 0; q < m->n_theta; q++) gacc[q] *= p->clip / nn;
+            }
+            adam_step(&opt, m->theta, gacc, m->n_theta, lr);
+        }
+        sched_epoch++;
+        double loss = loss_sum / steps_train, tr = elbo_sum / steps_train;
+        if (!isfinite(loss)) {
+            rc = ndyn_error(NDYN_ECONVERGE, "srnn: the loss became non-finite at epoch %d; lower --lr (now %g) or standardise the data", ep + 1, lr);
+            break;
+        }
+        if ((ep + 1) % p->eval_every == 0 || ep + 1 == total_epochs) {
+            double te = NAN;
+            if (neb) rc = eval_elbo(m, &l, eb, neb, 1, &r, &te);
+            if (!rc) rc = hist_push(&m->hist, &hcap, ep + 1, loss, tr, te, lr, stage);
+        }
+        ndyn_progress_update(&prog, (size_t)ep + 1, "stage %d  loss %.4g  elbo/step %.4g", stage, loss, tr);
+    }
+    ndyn_progress_end(&prog);
+    if (!rc) {
+        rc = eval_elbo(m, &l, tb, ntb, p->eval_samples, &r, &m->train_elbo);
+        if (!rc && neb) rc = eval_elbo(m, &l, eb, neb, p->eval_samples, &r, &m->test_elbo);
+        *score = neb ? m->test_elbo : m->train_elbo;
+    }
+    free_batches(tb, ntb);
+    free_batches(eb, neb);
+    free(g);
+    free(gacc);
+    free(opt.m);
+    free(opt.v);
+    free(order);
+    if (rc) {
+        ndyn_srnn_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return NDYN_OK;
+}
+
+int ndyn_srnn_fit(const ndyn_srnn_data *d, const ndyn_srnn_params *p, ndyn_srnn_model **out)
+{
+    *out = NULL;
+    int rc = ndyn_srnn_check_params(p);
+    if (!rc) rc = ndyn_srnn_check_data(d, p);
+    if (rc) return rc;
+    if (p->test_trials > 0 && (size_t)p->test_trials >= d->n_trials)
+        return ndyn_error(NDYN_EINVAL, "srnn: %d test trials leave none of the %zu trials for training; lower --test-trials",
+                          p->test_trials, d->n_trials);
+    size_t n = d->n_trials, nte = (size_t)p->test_trials, ntr = n - nte;
+    size_t *off = ndyn_malloc_array(n + 1, sizeof(size_t)), *idx = ndyn_malloc_array(n, sizeof(size_t));
+    if (!off || !idx) {
+        free(off);
+        free(idx);
+        return NDYN_ENOMEM;
+    }
+    off[0] = 0;
+    for (size_t i = 0; i < n; i++) off[i + 1] = off[i] + d->T[i], idx[i] = i;
+    /* the first test_trials trials are held out (the reference holds out trial 0) */
+    const size_t *test = idx, *train = idx + nte;
+    ndyn_srnn_model *best = NULL;
+    double best_score = -INFINITY;
+    for (int r = 0; r < p->restarts && !rc; r++) {
+        ndyn_srnn_model *m = NULL;
+        double sc = -INFINITY;
+        rc = fit_one(d, p, off, train, ntr, test, nte, r, &m, &sc);
+        if (rc) break;
+        if (!best || sc > best_score) {
+            ndyn_srnn_model_free(best);
+            best = m;
+            best_score = sc;
+        } else {
+            ndyn_srnn_model_free(m);
+        }
+    }
+    free(off);
+    free(idx);
+    if (rc) {
+        ndyn_srnn_model_free(best);
+        return rc;
+    }
+    *out = best;
+    return NDYN_OK;
+}
