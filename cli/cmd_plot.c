@@ -1102,7 +1102,6 @@ static int plot_flow(const plot_opts *o)
     }
     int rows, cols;
     grid_shape((int)K, &rows, &cols);
-    if ((rc = new_figure(o, cols * 560, rows * 440 + 10, rows, cols, &f))) goto fail;
     const char *names[MAX_NAMES];
     names_from(o, ds, &nbuf, names, (int)K);
     /* common limits and arrow scale */
@@ -1113,9 +1112,16 @@ static int plot_flow(const plot_opts *o)
             if (Gd[2 * g + a] < lo[a]) lo[a] = Gd[2 * g + a];
             if (Gd[2 * g + a] > hi[a]) hi[a] = Gd[2 * g + a];
         }
-    for (size_t i = 0; i < K * G; i++) {
-        double l = hypot(Vd[2 * i], Vd[2 * i + 1]);
-        if (l > vmax) vmax = l;
+    {
+        double *sp = malloc(K * G * sizeof(double));
+        if (!sp) {
+            rc = ndyn_error(NDYN_ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < K * G; i++) sp[i] = hypot(Vd[2 * i], Vd[2 * i + 1]);
+        qsort(sp, K * G, sizeof(double), cmp_double); /* 90th percentile, as for fields */
+        vmax = sp[(size_t)(0.9 * (double)(K * G - 1))];
+        free(sp);
     }
     if (traj)
         for (size_t i = 0; i < N * T; i++)
@@ -1126,6 +1132,17 @@ static int plot_flow(const plot_opts *o)
             }
     double area = (hi[0] - lo[0]) * (hi[1] - lo[1]);
     double scale = vmax > 0 && area > 0 ? 0.9 * sqrt(area / (double)G) / vmax : 1;
+    /* panel height follows the aspect of the latent plane (equal axes) */
+    double aspect = hi[0] > lo[0] ? (hi[1] - lo[1]) / (hi[0] - lo[0]) : 1;
+    if (aspect < 0.25) aspect = 0.25;
+    if (aspect > 1.5) aspect = 1.5;
+    int pw = 560;
+    if (aspect < 0.6) { /* a wide plane: one wide panel per row */
+        cols = 1;
+        rows = (int)K;
+        pw = 1000;
+    }
+    if ((rc = new_figure(o, cols * pw, rows * (int)(130 + (pw - 260) * aspect) + 10, rows, cols, &f))) goto fail;
     buf = malloc((4 * G + 2 * T) * sizeof(double));
     cbuf = malloc((T + G) * sizeof(int));
     if (!buf || !cbuf) {
@@ -1147,6 +1164,22 @@ static int plot_flow(const plot_opts *o)
         ndyn_plot_axes_set_equal(ax, 1);
         ndyn_plot_style s;
         ndyn_plot_style_default(&s);
+        for (size_t n = 0; n < ntr; n++) {
+            double *xx = buf + 4 * G, *yy = xx + T;
+            const double *td = (const double *)traj->data + n * T * 2;
+            for (size_t t = 0; t < T; t++) {
+                xx[t] = td[2 * t];
+                yy[t] = td[2 * t + 1];
+                cbuf[t] = tst ? (tst[n * T + t] == (int)k ? (int)k : -1) : (int)k;
+            }
+            ndyn_plot_style ls;
+            ndyn_plot_style_default(&ls);
+            ls.size = 1.0;
+            ls.alpha = 0.6;
+            ls.category = cbuf;
+            ls.n_categories = (int)K;
+            if (T >= 2 && (rc = ndyn_plot_line(ax, xx, yy, T, &ls))) goto fail;
+        }
         for (size_t g = 0; g < G; g++) {
             buf[g] = Gd[2 * g];
             buf[G + g] = Gd[2 * g + 1];
@@ -1158,22 +1191,6 @@ static int plot_flow(const plot_opts *o)
         s.scale = scale;
         s.label = "flow f(h) \xe2\x88\x92 h of this state";
         if ((rc = ndyn_plot_quiver(ax, buf, buf + G, buf + 2 * G, buf + 3 * G, G, &s))) goto fail;
-        for (size_t n = 0; n < ntr; n++) {
-            double *xx = buf + 4 * G, *yy = xx + T;
-            const double *td = (const double *)traj->data + n * T * 2;
-            for (size_t t = 0; t < T; t++) {
-                xx[t] = td[2 * t];
-                yy[t] = td[2 * t + 1];
-                cbuf[t] = tst ? (tst[n * T + t] == (int)k ? (int)k : -1) : (int)k;
-            }
-            ndyn_plot_style ls;
-            ndyn_plot_style_default(&ls);
-            ls.size = 1.4;
-            ls.alpha = 0.85;
-            ls.category = cbuf;
-            ls.n_categories = (int)K;
-            if (T >= 2 && (rc = ndyn_plot_line(ax, xx, yy, T, &ls))) goto fail;
-        }
         if (ntr && tst) {
             if ((rc = ndyn_plot_axes_legend_entry(ax, "trajectory, this state", ndyn_plot_category_color((int)k))) ||
                 (rc = ndyn_plot_axes_legend_entry(ax, "trajectory, other states", ndyn_plot_category_color(-1))))
@@ -1226,6 +1243,7 @@ static int plot_training(const plot_opts *o)
     for (size_t i = 0; i < ds->n; i++) {
         const ndyn_named_array *e = &ds->items[i];
         if (!e->array || !strcmp(e->name, "epoch") || e->array->ndim != 1) continue;
+        if (!ndyn_dtype_is_float(e->array->dtype)) continue; /* e.g. 'stage': not a curve */
         if (e->array->size != E) {
             rc = ndyn_error(NDYN_ESHAPE, "%s: curve '%s' has %zu values but 'epoch' has %zu", file, e->name,
                             e->array->size, E);
@@ -1264,6 +1282,7 @@ static int plot_training(const plot_opts *o)
     for (size_t i = 0; i < ds->n; i++) {
         const ndyn_named_array *e = &ds->items[i];
         if (!e->array || !strcmp(e->name, "epoch") || e->array->ndim != 1) continue;
+        if (!ndyn_dtype_is_float(e->array->dtype)) continue;
         int g = curve_group(e->name);
         ndyn_array_free(c);
         if (!(c = ndyn_array_cast(e->array, NDYN_F64))) {
