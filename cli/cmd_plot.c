@@ -826,8 +826,12 @@ static int plot_states(const plot_opts *o)
             tl[k] = snames[k];
         }
         if ((rc = ndyn_plot_axes_set_ticks(ax, 'y', K < 24 ? K : 24, tq, tl))) goto fail;
-        char title[96];
-        snprintf(title, sizeof title, "trial %zu: posterior state probabilities", tr);
+        char title[160];
+        int tl_ = snprintf(title, sizeof title, "trial %zu: posterior state probabilities", tr);
+        const ndyn_named_array *se = ndyn_dataset_find(ds, "state_error");
+        if (se && se->array && se->array->size == 1)
+            snprintf(title + tl_, sizeof title - (size_t)tl_, "   (state error %.3f, all trials)",
+                     ndyn_array_get(se->array, 0));
         if ((rc = ndyn_plot_axes_set_labels(ax, title, row == rows ? "time step" : "", ""))) goto fail;
     }
     if (states) {
