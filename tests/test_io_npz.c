@@ -102,7 +102,7 @@ TEST(round_trip_stored_deflated_zip64)
         int compress = mode & 1, z64 = mode >> 1;
         char path[256];
         t_tmp("rt.npz", path, sizeof path);
-        CHECK_OK(io_npz_write_ex(path, n, names, (const ndyn_array *const *)arr, compress, z64));
+        CHECK_OK(io_npz_write_ex(path, n, names, (const ndyn_array *const *)arr, NULL, compress, z64));
         ndyn_dataset *ds = NULL;
         CHECK_OK(ndyn_npz_read(path, &ds));
         if (!ds) continue;
@@ -174,7 +174,7 @@ TEST(numpy_reads_ndyn_files)
         char path[256];
         snprintf(path, sizeof path, "tmp/for_numpy_%d.npz", mode);
         mkdir("tmp", 0755);
-        CHECK_OK(io_npz_write_ex(path, 3, names, arrs, mode & 1, mode >> 1));
+        CHECK_OK(io_npz_write_ex(path, 3, names, arrs, NULL, mode & 1, mode >> 1));
         snprintf(cmd, sizeof cmd,
                  "/usr/bin/python3 -c '\n"
                  "import numpy as np, zipfile, sys\n"

@@ -28,6 +28,14 @@ int ndyn_npy_read_mem(const void *buf, size_t len, ndyn_array **out);
 int ndyn_npy_write(const char *path, const ndyn_array *a);
 /* Serialise to a malloc'ed buffer (*buf, *len); caller frees *buf. */
 int ndyn_npy_write_mem(const ndyn_array *a, void **buf, size_t *len);
+/* Strings: a NumPy unicode array ('<U<n>', any shape, C order) read as one
+ * malloc'ed UTF-8 text with its strings (trailing NULs removed) joined by
+ * '\n'; and the reverse, each line of `text` one element of a 1-D '<U'
+ * array (invalid UTF-8 becomes U+FFFD). The numeric readers refuse string
+ * arrays with NDYN_EUNSUPPORTED; .npz members that hold strings are read as
+ * text entries, and text entries are written as such arrays. */
+int ndyn_npy_read_text_mem(const void *buf, size_t len, char **text);
+int ndyn_npy_write_text_mem(const char *text, void **buf, size_t *len);
 
 /* ----------------------------------------------------------------- dataset */
 
@@ -62,8 +70,8 @@ ndyn_array *ndyn_dataset_take(ndyn_dataset *ds, const char *name);
 /* Load every array of a file, whatever its format (.npy, .npz, .mat, .h5/
  * .hdf5/.nwb, .csv/.tsv/.txt), chosen by magic bytes then extension. */
 int ndyn_dataset_load(const char *path, ndyn_dataset **out);
-/* Save as .npz (numeric entries only; text entries are stored as uint8
- * arrays of their bytes) or, with one array, as .npy. compress: 1 deflate. */
+/* Save as .npz (text entries become NumPy unicode arrays, one string per
+ * line) or, with one numeric array, as .npy or .csv. compress: 1 deflate. */
 int ndyn_dataset_save(const char *path, const ndyn_dataset *ds, int compress);
 
 /* Load one array named by a spec "FILE", "FILE:NAME" (npz/mat/HDF5 path), or

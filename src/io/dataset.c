@@ -299,26 +299,18 @@ int ndyn_dataset_save(const char *path, const ndyn_dataset *ds, int compress)
                           ".npy or .csv", path, ext);
     const char **names = ndyn_malloc_array(ds->n ? ds->n : 1, sizeof *names);
     const ndyn_array **arrays = ndyn_malloc_array(ds->n ? ds->n : 1, sizeof *arrays);
-    ndyn_array **views = ndyn_calloc(ds->n ? ds->n : 1, sizeof *views);
+    const char **texts = ndyn_malloc_array(ds->n ? ds->n : 1, sizeof *texts);
     int rc = NDYN_OK;
-    if (!names || !arrays || !views) rc = NDYN_ENOMEM;
+    if (!names || !arrays || !texts) rc = NDYN_ENOMEM;
     for (size_t i = 0; i < ds->n && !rc; i++) {
         names[i] = ds->items[i].name;
-        if (ds->items[i].array) {
-            arrays[i] = ds->items[i].array;
-        } else {
-            /* Text entries become uint8 arrays of their UTF-8 bytes. */
-            size_t len = strlen(ds->items[i].text);
-            views[i] = ndyn_array_view(NDYN_U8, 1, &len, ds->items[i].text);
-            if (!views[i]) rc = NDYN_ENOMEM;
-            arrays[i] = views[i];
-        }
+        arrays[i] = ds->items[i].array;
+        texts[i] = ds->items[i].array ? NULL : ds->items[i].text;
     }
-    if (!rc) rc = ndyn_npz_write(path, ds->n, names, arrays, compress);
-    for (size_t i = 0; views && i < ds->n; i++) ndyn_array_free(views[i]);
-    free(views);
+    if (!rc) rc = io_npz_write_ex(path, ds->n, names, arrays, texts, compress, 0);
     free(names);
     free(arrays);
+    free(texts);
     return rc;
 }
 

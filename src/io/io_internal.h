@@ -94,9 +94,16 @@ typedef struct io_mat5_vars {
 int io_mat5_scan(const char *path, io_mat5_vars *out);
 void io_mat5_vars_free(io_mat5_vars *v);
 
-/* npz writer with the option to force zip64 records even for small files
- * (as NumPy's savez does), used by the tests to exercise that path. */
+/* 1 when buf holds a .npy unicode string array (no error message left). */
+int io_npy_is_text(const void *buf, size_t len);
+
+/* npz writer with text members and the option to force zip64 records even
+ * for small files (as NumPy's savez does; the tests exercise that path).
+ * Member i is arrays[i], or, when arrays[i] is NULL, the text texts[i]
+ * stored as a unicode string array (texts may be NULL when no member is
+ * text). */
 int io_npz_write_ex(const char *path, size_t n, const char *const *names,
-                    const ndyn_array *const *arrays, int compress, int force_zip64);
+                    const ndyn_array *const *arrays, const char *const *texts, int compress,
+                    int force_zip64);
 
 #endif

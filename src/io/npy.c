@@ -31,6 +31,7 @@ typedef struct npy_info {
     size_t size;         /* elements */
     size_t nbytes;       /* data bytes */
     size_t data_offset;  /* bytes before the data */
+    size_t ulen;         /* unicode string array ('<U<ulen>'): characters per string; 0 numeric */
 } npy_info;
 
 /* ------------------------------------------------------------- header dict */
@@ -173,6 +174,22 @@ static int parse_descr(const char *s, size_t n, npy_info *info)
 {
     char shown[40];
     snprintf(shown, sizeof shown, "%.*s", (int)(n < 32 ? n : 32), s);
+    /* Unicode strings: '<U12' is 12 UCS-4 code points per element. */
+    if (n >= 3 && n <= 11 && strchr("<>|=", s[0]) && s[1] == 'U') {
+        size_t u = 0;
+        for (size_t i = 2; i < n; i++) {
+            if (s[i] < '0' || s[i] > '9')
+                return ndyn_error(NDYN_EUNSUPPORTED, "unsupported .npy dtype '%s'", shown);
+            u = u * 10 + (size_t)(s[i] - '0');
+        }
+        if (u == 0 || u > (1u << 24))
+            return ndyn_error(NDYN_EUNSUPPORTED, "unsupported .npy string dtype '%s' (1 to 2^24 "
+                              "characters per string are read)", shown);
+        info->dtype = NDYN_U32;
+        info->ulen = u;
+        info->swap = (s[0] == '<' && !io_host_is_little()) || (s[0] == '>' && io_host_is_little());
+        return NDYN_OK;
+    }
     if (n < 3 || n > 4 || !strchr("<>|=", s[0]))
         return ndyn_error(NDYN_EUNSUPPORTED, "unsupported .npy dtype '%s'; ndyn reads f4 f8 i1 "
                           "i2 i4 i8 u1 u2 u4 u8 b1 (save with a plain numeric dtype)", shown);
@@ -305,7 +322,7 @@ static int parse_dict(const char *hdr, size_t n, int major, npy_info *info)
                           !seen_descr ? "descr" : !seen_fortran ? "fortran_order" : "shape");
     /* The dtype is judged once the whole dict parsed. */
     if ((rc = parse_descr(descr, descr_len, info))) return rc;
-    size_t es = ndyn_dtype_size(info->dtype), size = 1;
+    size_t es = ndyn_dtype_size(info->dtype) * (info->ulen ? info->ulen : 1), size = 1;
     for (int i = 0; i < info->ndim; i++)
         if (ndyn_size_mul(size, info->shape[i], &size))
             return ndyn_error(NDYN_EFORMAT, "malformed .npy header: the shape's element count "
@@ -390,6 +407,12 @@ static int finish(const npy_info *info, ndyn_array *raw, ndyn_array **out)
     return NDYN_OK;
 }
 
+static int not_numeric(void)
+{
+    return ndyn_error(NDYN_EUNSUPPORTED, "the .npy file holds strings (a unicode array), not "
+                      "numbers; read it with ndyn_npy_read_text_mem or from an .npz as text");
+}
+
 int ndyn_npy_read_mem(const void *buf, size_t len, ndyn_array **out)
 {
     if (!out) return ndyn_error(NDYN_EINVAL, "ndyn_npy_read_mem: out is NULL");
@@ -405,6 +428,7 @@ int ndyn_npy_read_mem(const void *buf, size_t len, ndyn_array **out)
     npy_info info;
     memset(&info, 0, sizeof info);
     if ((rc = parse_dict((const char *)p + prefix, hdr_len, major, &info))) return rc;
+    if (info.ulen) return not_numeric();
     info.data_offset = prefix + hdr_len;
     size_t have = len - info.data_offset;
     char sh[160];
@@ -467,6 +491,10 @@ int ndyn_npy_read(const char *path, ndyn_array **out)
         goto fail;
     }
     if ((rc = parse_dict(hdr, hdr_len, major, &info))) goto fail;
+    if (info.ulen) {
+        rc = not_numeric();
+        goto fail;
+    }
     info.data_offset = prefix + hdr_len;
     char sh[160];
     {
@@ -629,4 +657,198 @@ int ndyn_npy_write(const char *path, const ndyn_array *a)
         return rc;
     }
     return io_atomic_commit(&w);
+}
+
+/* ------------------------------------------------------ unicode strings */
+
+int io_npy_is_text(const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    size_t prefix = 0, hdr_len = 0;
+    int major = 0;
+    if (!buf || parse_prefix(p, len, &prefix, &hdr_len, &major) || hdr_len > len - prefix) {
+        ndyn_error_clear();
+        return 0;
+    }
+    npy_info info;
+    memset(&info, 0, sizeof info);
+    int rc = parse_dict((const char *)p + prefix, hdr_len, major, &info);
+    ndyn_error_clear();
+    return !rc && info.ulen > 0;
+}
+
+/* Append code point cp as UTF-8 to q; returns the bytes written. */
+static size_t utf8_put(unsigned long cp, unsigned char *q)
+{
+    if (cp < 0x80) {
+        q[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        q[0] = (unsigned char)(0xC0 | cp >> 6);
+        q[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        q[0] = (unsigned char)(0xE0 | cp >> 12);
+        q[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        q[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    q[0] = (unsigned char)(0xF0 | cp >> 18);
+    q[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    q[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    q[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+int ndyn_npy_read_text_mem(const void *buf, size_t len, char **text)
+{
+    if (!text) return ndyn_error(NDYN_EINVAL, "ndyn_npy_read_text_mem: text is NULL");
+    *text = NULL;
+    if (!buf && len) return ndyn_error(NDYN_EINVAL, "ndyn_npy_read_text_mem: buffer is NULL");
+    static const unsigned char empty[1];
+    const unsigned char *p = buf ? buf : empty;
+    size_t prefix = 0, hdr_len = 0;
+    int major = 0, rc;
+    if ((rc = parse_prefix(p, len, &prefix, &hdr_len, &major))) return rc;
+    if (hdr_len > len - prefix)
+        return ndyn_error(NDYN_EFORMAT, "truncated .npy file: the header claims %zu bytes but "
+                          "only %zu follow", hdr_len, len - prefix);
+    npy_info info;
+    memset(&info, 0, sizeof info);
+    if ((rc = parse_dict((const char *)p + prefix, hdr_len, major, &info))) return rc;
+    if (!info.ulen)
+        return ndyn_error(NDYN_EINVAL, "the .npy array holds %s numbers, not strings",
+                          ndyn_dtype_name(info.dtype));
+    if (info.fortran && info.ndim >= 2)
+        return ndyn_error(NDYN_EUNSUPPORTED, "Fortran-ordered string arrays of %d dimensions "
+                          "are not supported; save a 1-D array of strings", info.ndim);
+    size_t off = prefix + hdr_len, have = len - off;
+    if (have != info.nbytes)
+        return ndyn_error(NDYN_EFORMAT, "%s .npy string array: %zu bytes of data, %zu expected",
+                          have < info.nbytes ? "truncated" : "corrupt", have, info.nbytes);
+    /* UTF-8 needs at most 4 bytes per code point, as UCS-4 does; plus a
+     * separator per string and the terminator. */
+    char *t = malloc(info.nbytes + info.size + 1);
+    if (!t) return ndyn_error(NDYN_ENOMEM, "out of memory");
+    unsigned char *q = (unsigned char *)t;
+    const unsigned char *d = p + off;
+    int big = (info.swap != 0) == io_host_is_little(); /* stored big-endian */
+    for (size_t e = 0; e < info.size; e++) {
+        if (e) *q++ = '\n';
+        for (size_t c = 0; c < info.ulen; c++) {
+            const unsigned char *b = d + 4 * (e * info.ulen + c);
+            unsigned long cp = big ? (unsigned long)b[0] << 24 | (unsigned long)b[1] << 16 |
+                                         (unsigned long)b[2] << 8 | b[3]
+                                   : io_le32(b);
+            if (cp == 0) break; /* NumPy pads strings with NUL */
+            if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+                free(t);
+                return ndyn_error(NDYN_EFORMAT, "corrupt .npy string array: invalid code point "
+                                  "0x%lx in string %zu", cp, e);
+            }
+            q += utf8_put(cp, q);
+        }
+    }
+    *q = '\0';
+    *text = t;
+    return NDYN_OK;
+}
+
+/* Next code point of UTF-8 text s (n bytes left); invalid bytes decode as
+ * U+FFFD. Sets *used. */
+static unsigned long utf8_get(const unsigned char *s, size_t n, size_t *used)
+{
+    unsigned char b = s[0];
+    size_t k;
+    unsigned long cp;
+    if (b < 0x80) {
+        *used = 1;
+        return b;
+    } else if ((b & 0xE0) == 0xC0) {
+        k = 1, cp = b & 0x1F;
+    } else if ((b & 0xF0) == 0xE0) {
+        k = 2, cp = b & 0x0F;
+    } else if ((b & 0xF8) == 0xF0) {
+        k = 3, cp = b & 0x07;
+    } else {
+        *used = 1;
+        return 0xFFFD;
+    }
+    if (k >= n) {
+        *used = 1;
+        return 0xFFFD;
+    }
+    for (size_t j = 1; j <= k; j++) {
+        if ((s[j] & 0xC0) != 0x80) {
+            *used = 1;
+            return 0xFFFD;
+        }
+        cp = cp << 6 | (s[j] & 0x3F);
+    }
+    *used = k + 1;
+    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0xFFFD;
+    return cp;
+}
+
+int ndyn_npy_write_text_mem(const char *text, void **buf, size_t *len)
+{
+    if (!buf || !len) return ndyn_error(NDYN_EINVAL, "ndyn_npy_write_text_mem: NULL output");
+    *buf = NULL;
+    *len = 0;
+    if (!text) return ndyn_error(NDYN_EINVAL, "ndyn_npy_write_text_mem: text is NULL");
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n = strlen(text), lines = 1, ulen = 1, cur = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '\n') {
+            lines++;
+            cur = 0;
+            i++;
+            continue;
+        }
+        size_t u;
+        (void)utf8_get(s + i, n - i, &u);
+        i += u;
+        if (++cur > ulen) ulen = cur;
+    }
+    size_t nb;
+    if (ndyn_size_mul(lines, ulen, &nb) || ndyn_size_mul(nb, 4, &nb))
+        return ndyn_error(NDYN_ENOMEM, "text too large to store as strings");
+    char dict[96];
+    int dl = snprintf(dict, sizeof dict, "{'descr': '<U%zu', 'fortran_order': False, 'shape': "
+                      "(%zu,), }", ulen, lines);
+    size_t total = (10 + (size_t)dl + 1 + 63) / 64 * 64, hlen = total - 10;
+    if (hlen > 0xFFFF) return ndyn_error(NDYN_EINTERNAL, "string header too long");
+    unsigned char *p = ndyn_calloc(1, total + nb);
+    if (!p) return NDYN_ENOMEM;
+    memcpy(p, NPY_MAGIC, NPY_MAGIC_LEN);
+    p[6] = 1;
+    p[7] = 0;
+    p[8] = (unsigned char)(hlen & 0xff);
+    p[9] = (unsigned char)(hlen >> 8);
+    memcpy(p + 10, dict, (size_t)dl);
+    memset(p + 10 + dl, ' ', hlen - (size_t)dl - 1);
+    p[total - 1] = '\n';
+    unsigned char *d = p + total;
+    size_t line = 0, c = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '\n') {
+            line++;
+            c = 0;
+            i++;
+            continue;
+        }
+        size_t u;
+        unsigned long cp = utf8_get(s + i, n - i, &u);
+        i += u;
+        unsigned char *o = d + 4 * (line * ulen + c++);
+        o[0] = (unsigned char)cp, o[1] = (unsigned char)(cp >> 8), o[2] = (unsigned char)(cp >> 16),
+        o[3] = (unsigned char)(cp >> 24);
+    }
+    *buf = p;
+    *len = total + nb;
+    return NDYN_OK;
 }

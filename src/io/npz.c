@@ -453,9 +453,13 @@ static int npz_parse(const unsigned char *p, size_t len, const char *path, ndyn_
         }
         unsigned char *raw;
         ndyn_array *a = NULL;
+        char *text = NULL;
         rc = extract(p, data_off[k], z, &raw);
         if (!rc) {
-            rc = ndyn_npy_read_mem(raw, (size_t)z->usize, &a);
+            if (io_npy_is_text(raw, (size_t)z->usize))
+                rc = ndyn_npy_read_text_mem(raw, (size_t)z->usize, &text);
+            else
+                rc = ndyn_npy_read_mem(raw, (size_t)z->usize, &a);
             free(raw);
             if (rc) ndyn_error_context(rc, "array '%s': ", name);
         }
@@ -464,11 +468,14 @@ static int npz_parse(const unsigned char *p, size_t len, const char *path, ndyn_
             if (!src) {
                 ndyn_array_free(a);
                 rc = NDYN_ENOMEM;
+            } else if (text) {
+                rc = ndyn_dataset_add_text(ds, name, text, src);
             } else {
                 rc = ndyn_dataset_add(ds, name, a, src);
-                free(src);
             }
+            free(src);
         }
+        free(text);
         free(name);
     }
     free(zs);
@@ -576,15 +583,13 @@ typedef struct zrec {
     int method;
 } zrec;
 
-static int write_member(zout *z, const char *zname, const ndyn_array *a, int compress,
-                        int force_zip64, zrec *rec)
+/* Member bytes: the .npy header `hdr` (hl bytes, malloc'ed; freed here),
+ * then `data` (nb bytes). */
+static int write_member(zout *z, const char *zname, unsigned char *hdr, size_t hl,
+                        const unsigned char *data, size_t nb, int compress, int force_zip64,
+                        zrec *rec)
 {
-    unsigned char *hdr;
-    size_t hl;
-    int rc = io_npy_header(a, &hdr, &hl);
-    if (rc) return rc;
-    const unsigned char *data = a->data;
-    size_t nb = ndyn_array_nbytes(a);
+    int rc = NDYN_OK;
     uint64_t usize = (uint64_t)hl + nb;
     unsigned long crc = crc32(0L, hdr, (uInt)hl);
     for (size_t k = 0; k < nb;) {
@@ -665,7 +670,8 @@ static int write_member(zout *z, const char *zname, const ndyn_array *a, int com
 }
 
 int io_npz_write_ex(const char *path, size_t n, const char *const *names,
-                    const ndyn_array *const *arrays, int compress, int force_zip64)
+                    const ndyn_array *const *arrays, const char *const *texts, int compress,
+                    int force_zip64)
 {
     if (n && (!names || !arrays)) return ndyn_error(NDYN_EINVAL, "ndyn_npz_write: NULL names or arrays");
     for (size_t i = 0; i < n; i++) {
@@ -674,7 +680,7 @@ int io_npz_write_ex(const char *path, size_t n, const char *const *names,
         if (strlen(names[i]) > 60000)
             return ndyn_error(NDYN_EINVAL, "writing '%s': array name of %zu characters is too "
                               "long", path, strlen(names[i]));
-        if (!arrays[i])
+        if (!arrays[i] && !(texts && texts[i]))
             return ndyn_error(NDYN_EINVAL, "writing '%s': array '%s' is NULL", path, names[i]);
         for (size_t j = 0; j < i; j++)
             if (strcmp(names[i], names[j]) == 0)
@@ -698,7 +704,19 @@ int io_npz_write_ex(const char *path, size_t n, const char *const *names,
             rc = NDYN_ENOMEM;
             break;
         }
-        rc = write_member(&z, zname, arrays[i], compress, force_zip64, &recs[i]);
+        unsigned char *hdr = NULL;
+        size_t hl = 0;
+        if (arrays[i]) {
+            rc = io_npy_header(arrays[i], &hdr, &hl);
+            if (!rc)
+                rc = write_member(&z, zname, hdr, hl, arrays[i]->data,
+                                  ndyn_array_nbytes(arrays[i]), compress, force_zip64, &recs[i]);
+        } else {
+            void *b = NULL;
+            rc = ndyn_npy_write_text_mem(texts[i], &b, &hl);
+            if (!rc)
+                rc = write_member(&z, zname, b, hl, NULL, 0, compress, force_zip64, &recs[i]);
+        }
         if (rc) ndyn_error_context(rc, "writing '%s', array '%s': ", path, names[i]);
     }
     /* Central directory. */
@@ -792,5 +810,5 @@ int io_npz_write_ex(const char *path, size_t n, const char *const *names,
 int ndyn_npz_write(const char *path, size_t n, const char *const *names,
                    const ndyn_array *const *arrays, int compress)
 {
-    return io_npz_write_ex(path, n, names, arrays, compress, 0);
+    return io_npz_write_ex(path, n, names, arrays, NULL, compress, 0);
 }
