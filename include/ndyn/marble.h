@@ -86,6 +86,11 @@ typedef struct ndyn_marble_data {
     const double *evals;      /* (n_eig,) */
     const double *evecs;      /* (n, n_eig), orthonormal columns */
     const double *dhalf;      /* (n,) sqrt of the weighted degrees */
+    /* Alternative heat-kernel action (e.g. Chebyshev, no eigenpairs): fills
+     * Hf (nsel, s) = (H_t f)[rows] and dHf = d/dt of it. Used when set. */
+    int (*heat_fn)(void *ctx, double t, const size_t *rows, size_t nsel, double *Hf,
+                   double *dHf);
+    void *heat_ctx;
 } ndyn_marble_data;
 
 /* Validate p alone (data == NULL) or against a dataset: ranges, shapes, and
@@ -99,6 +104,20 @@ int ndyn_marble_check_data(const ndyn_marble_data *data);
  * time always counts, as in the reference). */
 size_t ndyn_marble_feature_count(const ndyn_marble_params *p, size_t s, size_t d, size_t dim);
 size_t ndyn_marble_param_count(const ndyn_marble_params *p, size_t s, size_t d, size_t dim);
+
+/* The model's view of a prepared geom dataset (flat mode): the kernels merged
+ * into one CSR pattern, the eigenpairs if geom computed them, else geom's
+ * Chebyshev heat action. Owns what it builds; borrows g (keep it alive). */
+struct ndyn_geom_data;
+typedef struct ndyn_marble_ops {
+    ndyn_marble_data data;
+    int64_t *ptr;
+    int32_t *idx;
+    double *val;
+    void *heat;          /* ndyn_geom_heat, when there are no eigenpairs */
+} ndyn_marble_ops;
+int ndyn_marble_ops_from_geom(const struct ndyn_geom_data *g, ndyn_marble_ops **out);
+void ndyn_marble_ops_free(ndyn_marble_ops *ops);
 
 typedef struct ndyn_marble_model ndyn_marble_model;
 

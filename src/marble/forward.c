@@ -52,7 +52,7 @@ int mb_work_init(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data 
     }
     for (size_t i = 0; i < g->n; i++) w->g2l[i] = -1;
     w->cap_rows = 0;
-    if (m->par.diffusion && g->n_eig) {
+    if (m->par.diffusion && g->n_eig && !g->heat_fn) {
         /* fhat^T (s, n_eig) = (Psi^T D^1/2 f)^T, cached: f is fixed input */
         size_t ne = g->n_eig, s = g->s;
         w->fhat = ndyn_calloc(ne * s, sizeof(double));
@@ -145,15 +145,22 @@ static void hop_sets(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_w
 }
 
 /* F = H_t f and G = dF/dt on the first `rows` local rows. */
-static void diffuse_rows(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
+static int diffuse_rows(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
                          size_t rows)
 {
     size_t s = m->s;
+    if (m->par.diffusion && g->heat_fn) {
+        double t = m->params[m->off_t];
+        if (t < MB_T_MIN) t = MB_T_MIN;
+        size_t *r = (size_t *)w->dF;   /* scratch: rows fit in dF's (rows * s) doubles */
+        for (size_t l = 0; l < rows; l++) r[l] = (size_t)w->l2g[l];
+        return g->heat_fn(g->heat_ctx, t, r, rows, w->F, w->G);
+    }
     if (!m->par.diffusion || !w->fhat_ready) {
         for (size_t l = 0; l < rows; l++)
             memcpy(w->F + l * s, g->signal + (size_t)w->l2g[l] * s, s * sizeof(double));
         memset(w->G, 0, rows * s * sizeof(double));
-        return;
+        return NDYN_OK;
     }
     double t = m->params[m->off_t];
     if (t < MB_T_MIN) t = MB_T_MIN;
@@ -178,6 +185,7 @@ static void diffuse_rows(const ndyn_marble_model *m, const ndyn_marble_data *g, 
             w->G[l * s + r] = b * inv;
         }
     }
+    return NDYN_OK;
 }
 
 /* X^(p) on rows [0, rows) from X^(p-1). */
@@ -249,7 +257,7 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
     }
     for (size_t i = 0; i < mt; i++) w->trow[i] = w->g2l[nodes[i]];
     w->m_cap = mt;
-    diffuse_rows(m, g, w, w->cnt[o]);
+    if ((rc = diffuse_rows(m, g, w, w->cnt[o]))) return rc;
     memcpy(w->X[0], w->F, w->cnt[o] * s * sizeof(double));
     for (int p = 1; p <= o; p++) kernels_forward(m, g, w, p, w->cnt[o - p]);
 
@@ -557,7 +565,7 @@ int mb_backward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *
     }
     for (int p = o; p >= 1; p--) kernels_backward(m, g, w, p, w->cnt[o - p]);
     /* dF = dX[0]; dt = sum dF * G */
-    if (P->diffusion && w->fhat_ready) {
+    if (P->diffusion && (w->fhat_ready || g->heat_fn)) {
         double gt = 0;
         size_t rows = w->cnt[o];
         for (size_t q = 0; q < rows * s; q++) gt += w->dX[0][q] * w->G[q];

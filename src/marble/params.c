@@ -119,7 +119,7 @@ int ndyn_marble_check_params(const ndyn_marble_params *p, const ndyn_marble_data
     if (p->vec_norm && data->s < 2)
         return ndyn_error(NDYN_EINVAL, "marble: vec_norm needs a vector signal (s = %zu); "
                           "turn vec_norm off", data->s);
-    if (p->diffusion && data->n_eig == 0)
+    if (p->diffusion && data->n_eig == 0 && !data->heat_fn)
         return ndyn_error(NDYN_EINVAL, "marble: diffusion is on but the dataset has no "
                           "Laplacian eigenpairs; prepare them or turn diffusion off");
     if (p->inner_product && data->s != data->d && data->s != 1)

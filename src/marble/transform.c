@@ -16,7 +16,7 @@ int ndyn_marble_embed_nodes(const ndyn_marble_model *mc, const ndyn_marble_data 
         return ndyn_error(NDYN_ESHAPE, "marble: the model was built for s = %zu, d = %zu, "
                           "dim = %zu but the data has %zu, %zu, %zu", mc->s, mc->d, mc->dim,
                           g->s, g->d, g->dim);
-    if (mc->par.diffusion && g->n_eig == 0)
+    if (mc->par.diffusion && g->n_eig == 0 && !g->heat_fn)
         return ndyn_error(NDYN_EINVAL, "marble: the model diffuses but the dataset has no "
                           "eigenpairs");
     /* eval mode writes nothing into the model (no clamp, no running stats) */
