@@ -95,7 +95,7 @@ int ndyn_eigsh_smallest(const ndyn_csr *L, size_t nev, double tol, uint64_t seed
  *   exp(-tL) = e^{-t} [I_0(t) I + 2 sum_{k>=1} (-1)^k I_k(t) T_k(L - I)],
  * truncated when the remaining terms are below tol (relative; default 1e-14
  * when tol <= 0). X, Y, dY are (n, c); dY may be NULL; t >= 0. Costs about
- * (t + 10 sqrt(t) + 30) sparse products. */
+ * (8 sqrt(t) + 20) sparse products (e^{-t} I_k(t) decays like exp(-k^2/2t)). */
 int ndyn_expmv_cheb(const ndyn_csr *L, double t, const double *X, size_t c,
                     double tol, double *Y, double *dY);
 /* Scaled modified Bessel functions e^{-t} I_k(t), k = 0..kmax (Miller's
