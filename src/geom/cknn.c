@@ -97,7 +97,8 @@ typedef struct { const double *rho; double delta; } cknn_ctx;
 static int cknn_rule(double d, size_t i, size_t j, const void *vctx)
 {
     const cknn_ctx *c = vctx;
-    return d < c->delta * sqrt(c->rho[i] * c->rho[j]);
+    /* the reference's rounding: ratio d / sqrt(rho_i rho_j) < delta */
+    return d / sqrt(c->rho[i] * c->rho[j]) < c->delta;
 }
 
 static int radius_rule(double d, size_t i, size_t j, const void *ctx)
