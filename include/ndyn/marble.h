@@ -130,6 +130,8 @@ const ndyn_marble_params *ndyn_marble_model_params(const ndyn_marble_model *m);
 size_t ndyn_marble_model_out_dim(const ndyn_marble_model *m);
 double ndyn_marble_model_diffusion_time(const ndyn_marble_model *m);
 int ndyn_marble_model_epoch(const ndyn_marble_model *m);   /* epochs trained */
+/* Change the epoch total of a (loaded) model before resuming. */
+int ndyn_marble_set_epochs(ndyn_marble_model *m, int epochs);
 
 /* Training history, one entry per epoch. */
 typedef struct ndyn_marble_history {

@@ -139,6 +139,14 @@ double ndyn_marble_model_diffusion_time(const ndyn_marble_model *m)
 }
 int ndyn_marble_model_epoch(const ndyn_marble_model *m) { return m->epoch; }
 
+int ndyn_marble_set_epochs(ndyn_marble_model *m, int epochs)
+{
+    if (epochs < 0 || epochs > 10000000)
+        return ndyn_error(NDYN_EINVAL, "marble: epochs must be in 0..1e7 (now %d)", epochs);
+    m->par.epochs = epochs;
+    return NDYN_OK;
+}
+
 void ndyn_marble_history_free(ndyn_marble_history *h)
 {
     if (!h) return;
