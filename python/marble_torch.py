@@ -13,7 +13,7 @@ Two uses:
       statistics and the parameters after two SGD-momentum steps on that batch.
       Both sides use the same operators, so only the model is compared.
 
-  /usr/bin/python3 python/marble_torch.py bench DATA.npz EPOCHS [THREADS]
+  /usr/bin/python3 python/marble_torch.py bench DATA.npz EPOCHS [THREADS] [nodiff]
       the speed baseline of bench/bench_marble.c: DATA.npz holds the prepared
       operators (written by the benchmark: pos, signal, adj_ptr/adj_idx CSR,
       k_ptr/k_idx/k_val CSR with one pattern for all d kernels, evals, evecs,
@@ -275,7 +275,7 @@ def fixtures():
 
 
 # --------------------------------------------------------------------- bench
-def bench(path, epochs, threads):
+def bench(path, epochs, threads, diffusion=True):
     import scipy.sparse as sp
     torch.set_num_threads(threads)
     z = np.load(path)
@@ -285,11 +285,14 @@ def bench(path, epochs, threads):
     adj = sp.csr_matrix((np.ones(len(z["adj_idx"])), z["adj_idx"], z["adj_ptr"]), shape=(n, n))
     kv = z["k_val"]
     kcsr = [sp.csr_matrix((kv[c], z["k_idx"], z["k_ptr"]), shape=(n, n)) for c in range(d)]
-    evals, evecs, dhalf = (torch.tensor(z[k]) for k in ("evals", "evecs", "dhalf"))
+    if diffusion:
+        evals, evecs, dhalf = (torch.tensor(z[k]) for k in ("evals", "evecs", "dhalf"))
+    else:
+        evals = evecs = dhalf = None
     train = z["train"]
     batch_size, order = 64, 2
     torch.manual_seed(0)
-    model = Marble(s, d, order, [32], 3, tau0=0.0)
+    model = Marble(s, d, order, [32], 3, tau0=0.0, diffusion=diffusion)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     f_t = torch.tensor(sig)
     rng = np.random.default_rng(0)
@@ -302,9 +305,9 @@ def bench(path, epochs, threads):
             sets.append(np.union1d(sets[-1], nb))
         return sets
 
-    times, last = [], 0.0
+    times, ctimes, last = [], [], 0.0
     for ep in range(epochs):
-        t0 = time.time()
+        t0, c0 = time.time(), time.process_time()
         model.train()
         perm = rng.permutation(train)
         tot, nbt = 0.0, 0
@@ -343,8 +346,10 @@ def bench(path, epochs, threads):
             tot += loss.item()
             nbt += 1
         times.append(time.time() - t0)
+        ctimes.append(time.process_time() - c0)
         last = tot / nbt
     print("epoch_seconds", float(np.median(times)))
+    print("epoch_cpu_seconds", float(np.median(ctimes)))
     print("final_loss", last)
 
 
@@ -352,7 +357,8 @@ if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "fixtures":
         fixtures()
     elif len(sys.argv) >= 4 and sys.argv[1] == "bench":
-        bench(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 1)
+        bench(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 1,
+              diffusion="nodiff" not in sys.argv[5:])
     else:
         print(__doc__)
         sys.exit(2)
