@@ -52,6 +52,12 @@ int mb_work_init(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data 
     }
     for (size_t i = 0; i < g->n; i++) w->g2l[i] = -1;
     w->cap_rows = 0;
+    /* kernel values interleaved (nnz, d): one stream per row instead of d */
+    size_t nnz = (size_t)g->k_ptr[g->n], d = g->d;
+    w->kv = ndyn_malloc_array(nnz * d + 1, sizeof(double));
+    if (!w->kv) { mb_work_free(w); return NDYN_ENOMEM; }
+    for (size_t c = 0; c < d; c++)
+        for (size_t q = 0; q < nnz; q++) w->kv[q * d + c] = g->k_val[c * nnz + q];
     if (m->par.diffusion && g->n_eig && !g->heat_fn) {
         /* fhat^T (s, n_eig) = (Psi^T D^1/2 f)^T, cached: f is fixed input */
         size_t ne = g->n_eig, s = g->s;
@@ -85,6 +91,7 @@ void mb_work_free(mb_work *w)
         free(b);
     }
     free(w->trow);
+    free(w->kv);
     memset(w, 0, sizeof *w);
 }
 
@@ -193,20 +200,26 @@ static void kernels_forward(const ndyn_marble_model *m, const ndyn_marble_data *
                             int p, size_t rows)
 {
     size_t win = xwidth(m, p - 1), d = m->d, wout = win * d;
-    size_t nnz = (size_t)g->k_ptr[g->n];
-    const double *Xi = w->X[p - 1];
+    const double *Xi = w->X[p - 1], *KV = w->kv;
     double *Xo = w->X[p];
 #pragma omp parallel for schedule(static) if (rows * wout > 20000)
     for (size_t l = 0; l < rows; l++) {
         double *out = Xo + l * wout;
         memset(out, 0, wout * sizeof(double));
         int32_t v = w->l2g[l];
+        if (l + 1 < rows) {
+            int32_t vn = w->l2g[l + 1];
+            __builtin_prefetch(g->k_idx + g->k_ptr[vn]);
+            __builtin_prefetch(KV + (size_t)g->k_ptr[vn] * d);
+            __builtin_prefetch(KV + (size_t)g->k_ptr[vn] * d + 8);
+        }
         for (int64_t q = g->k_ptr[v]; q < g->k_ptr[v + 1]; q++) {
             const double *xj = Xi + (size_t)w->g2l[g->k_idx[q]] * win;
-            for (size_t c = 0; c < d; c++) {
-                double kv = g->k_val[c * nnz + (size_t)q];
-                if (kv == 0.0) continue;
-                for (size_t r = 0; r < win; r++) out[r * d + c] += kv * xj[r];
+            const double *kq = KV + (size_t)q * d;
+            for (size_t r = 0; r < win; r++) {
+                double x = xj[r];
+                double *o = out + r * d;
+                for (size_t c = 0; c < d; c++) o[c] += kq[c] * x;
             }
         }
     }
@@ -216,18 +229,24 @@ static void kernels_backward(const ndyn_marble_model *m, const ndyn_marble_data 
                              int p, size_t rows)
 {
     size_t win = xwidth(m, p - 1), d = m->d, wout = win * d;
-    size_t nnz = (size_t)g->k_ptr[g->n];
-    const double *dXo = w->dX[p];
+    const double *dXo = w->dX[p], *KV = w->kv;
     double *dXi = w->dX[p - 1];
     for (size_t l = 0; l < rows; l++) {
         const double *dout = dXo + l * wout;
         int32_t v = w->l2g[l];
+        if (l + 1 < rows) {
+            int32_t vn = w->l2g[l + 1];
+            __builtin_prefetch(g->k_idx + g->k_ptr[vn]);
+            __builtin_prefetch(KV + (size_t)g->k_ptr[vn] * d);
+        }
         for (int64_t q = g->k_ptr[v]; q < g->k_ptr[v + 1]; q++) {
             double *dxj = dXi + (size_t)w->g2l[g->k_idx[q]] * win;
-            for (size_t c = 0; c < d; c++) {
-                double kv = g->k_val[c * nnz + (size_t)q];
-                if (kv == 0.0) continue;
-                for (size_t r = 0; r < win; r++) dxj[r] += kv * dout[r * d + c];
+            const double *kq = KV + (size_t)q * d;
+            for (size_t r = 0; r < win; r++) {
+                const double *o = dout + r * d;
+                double a = 0;
+                for (size_t c = 0; c < d; c++) a += kq[c] * o[c];
+                dxj[r] += a;
             }
         }
     }

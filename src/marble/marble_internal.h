@@ -61,6 +61,7 @@ typedef struct mb_work {
     double *act;           /* activations of the MLP */
     double *dact;
     double *feat_pre;      /* scratch for inner products */
+    double *kv;            /* (nnz, d) kernel values, interleaved */
     int32_t *trow;         /* (m_cap,) local row of each target */
     size_t trow_cap;
     size_t act_size;
