@@ -70,6 +70,172 @@ int ndyn_kmeans(const double *x, size_t n, size_t d, const ndyn_kmeans_params *p
 int ndyn_kmeans_predict(const double *centers, size_t k, size_t d, const double *x, size_t n,
                         int *labels);
 
+/* -------------------------------------------------------- optimal transport */
+
+/* Discrete optimal transport between a (na) and b (nb), nonnegative weights
+ * on the rows and columns of cost (na, nb) (finite, any sign). Weights:
+ * NULL means uniform (1/na, 1/nb); otherwise each must have a positive sum,
+ * and the two sums must agree to 1e-6 relative (b is then rescaled to the
+ * sum of a, as POT's emd does). Plans are (na, nb) with row sums a and
+ * column sums b. */
+
+/* Exact earth mover's distance: the minimum of <P, cost> over plans P,
+ * solved by the network simplex (written here: no well-kept C solver is
+ * packaged in Debian). total (may be NULL) = <P, cost>; plan (na, nb) may
+ * be NULL. The optimal plan is a vertex: at most na + nb - 1 nonzeros. */
+int ndyn_ot_emd(const double *a, size_t na, const double *b, size_t nb, const double *cost,
+                double *plan, double *total);
+
+typedef struct ndyn_sinkhorn_params {
+    double eps;        /* entropic regularisation, in the units of cost (required, > 0) */
+    size_t max_iter;   /* iterations (one row and one column update each; default 10000) */
+    double tol;        /* stop when the L1 error of the row marginal is <= tol * sum(a)
+                          (the columns are exact after each iteration; default 1e-9) */
+} ndyn_sinkhorn_params;
+
+void ndyn_sinkhorn_params_default(ndyn_sinkhorn_params *p, double eps);
+
+typedef struct ndyn_sinkhorn_info {
+    size_t iters;           /* iterations run */
+    double marginal_error;  /* final L1 error of the row marginal, relative to sum(a) */
+    int converged;          /* marginal_error <= tol */
+} ndyn_sinkhorn_info;
+
+/* Entropic OT: the plan minimising <P, cost> - eps H(P), by Sinkhorn
+ * iterations on the dual potentials in the log domain (stable for any eps).
+ * total (may be NULL) = <P, cost> of that plan (POT's sinkhorn2), which
+ * tends to the exact EMD as eps -> 0. plan (na, nb) and info may be NULL.
+ * Not converging within max_iter is reported in info (and by a warning),
+ * not as an error. */
+int ndyn_ot_sinkhorn(const double *a, size_t na, const double *b, size_t nb, const double *cost,
+                     const ndyn_sinkhorn_params *p, double *plan, double *total,
+                     ndyn_sinkhorn_info *info);
+
+typedef struct ndyn_ot_params {
+    int sinkhorn;          /* 0: exact EMD (default); 1: entropic Sinkhorn with .sk */
+    ndyn_sinkhorn_params sk; /* used when sinkhorn != 0 */
+} ndyn_ot_params;
+
+void ndyn_ot_params_default(ndyn_ot_params *p);
+
+/* Distances between the empirical distributions of the conditions: emb
+ * (n, d) latent points, condition (n) in [0, n_cond), every condition
+ * non-empty. For each pair (i, j), uniform weights on the points of each
+ * condition and the Euclidean cost between them (an n_i x n_j matrix, never
+ * the n x n one); dist (n_cond, n_cond) is symmetric with a zero diagonal.
+ * One condition gives [[0]]. p may be NULL (exact). Exact OT costs about
+ * O(m^3) per pair for m points: use the cluster variant beyond a few
+ * thousand points per condition. */
+int ndyn_ot_condition_distances(const double *emb, const int *condition, size_t n, size_t d,
+                                int n_cond, const ndyn_ot_params *p, double *dist);
+
+/* The k-means histogram variant (MARBLE's n_clusters): k-means (km) on all
+ * of emb (n, d); each condition becomes its histogram over the k clusters
+ * (fraction of its points in each); cost = Euclidean distance between
+ * centroids; dist (n_cond, n_cond) by OT between histograms (p may be NULL:
+ * exact), symmetric with zero diagonal. Optional outputs (NULL to skip):
+ * gamma (n_cond, n_cond, k, k), the plan from condition i to condition j
+ * (gamma[i][i] is the diagonal plan of histogram i); centers (k, d);
+ * labels (n) the cluster of each point; hist (n_cond, k). */
+int ndyn_ot_cluster_distances(const double *emb, const int *condition, size_t n, size_t d,
+                              int n_cond, const ndyn_kmeans_params *km, const ndyn_ot_params *p,
+                              double *dist, double *gamma, double *centers, int *labels,
+                              double *hist);
+
+/* ---------------------------------------------------------------------- MDS */
+
+/* Classical (Torgerson) multidimensional scaling of a distance matrix dist
+ * (n, n) (symmetric, zero diagonal, finite, >= 0): B = -1/2 J D.^2 J with
+ * J = I - 11^T/n, eigendecomposed (LAPACK dsyevr); coords (n, k) =
+ * V_k sqrt(max(lambda_k, 0)), by decreasing eigenvalue, the entry of largest
+ * magnitude of each column made positive. For Euclidean distances of points
+ * x this equals the PCA scores of x up to sign. k <= n. Optional (NULL to
+ * skip): eigenvalues (n) of B in decreasing order (negative ones show how
+ * far dist is from Euclidean); stress = Kruskal's stress-1
+ * sqrt(sum (d_ij - |c_i - c_j|)^2 / sum d_ij^2) of the k-D configuration. */
+int ndyn_mds_classical(const double *dist, size_t n, size_t k, double *coords,
+                       double *eigenvalues, double *stress);
+
+/* ------------------------------------------------------------- Gaussian HMM */
+
+/* Hidden Markov model with Gaussian emissions, fitted by EM (Baum-Welch)
+ * over a list of trials of possibly different lengths: trial r is y[r]
+ * (len[r], d), row-major. Used to initialise SRNN (method `hmm`).
+ * Transitions are row-stochastic: trans[i * k + j] = p(z_{t+1} = j | z_t = i). */
+
+typedef enum {
+    NDYN_HMM_COV_FULL = 0,   /* one full covariance per state */
+    NDYN_HMM_COV_DIAG = 1    /* one diagonal covariance per state */
+} ndyn_hmm_cov;
+
+typedef struct ndyn_hmm {
+    size_t k, d;
+    ndyn_hmm_cov cov;
+    double *pi;      /* (k): initial state distribution */
+    double *trans;   /* (k, k): row-stochastic transition matrix */
+    double *means;   /* (k, d) */
+    double *covs;    /* full: (k, d, d); diag: (k, d), the variances */
+} ndyn_hmm;
+
+/* A model with uniform pi and trans, zero means and identity covariances,
+ * for the caller to fill in. */
+ndyn_hmm *ndyn_hmm_alloc(size_t k, size_t d, ndyn_hmm_cov cov);
+void ndyn_hmm_free(ndyn_hmm *m);
+/* Checks that pi and the rows of trans are distributions and that every
+ * covariance is symmetric positive definite. */
+int ndyn_hmm_check(const ndyn_hmm *m);
+
+typedef struct ndyn_hmm_params {
+    size_t k;            /* states (required, >= 1) */
+    ndyn_hmm_cov cov;    /* default NDYN_HMM_COV_FULL */
+    size_t max_iter;     /* EM iterations (default 20, as the SRNN reference) */
+    double tol;          /* stop when an iteration gains less than tol * (number of
+                            time points) in log-likelihood (default 1e-6; 0: never) */
+    double ridge;        /* added to every covariance diagonal, times the mean
+                            per-feature variance of the data (default 1e-4) */
+    size_t kmeans_n_init;/* restarts of the k-means initialisation (default 10) */
+    uint64_t seed;       /* k-means seed (default 0) */
+} ndyn_hmm_params;
+
+void ndyn_hmm_params_default(ndyn_hmm_params *p, size_t k);
+
+/* Fit: k-means (ndyn_kmeans) on all time points stacked gives hard labels;
+ * means and covariances are those of the clusters, pi and trans the label
+ * frequencies and transition counts (plus one pseudo-count each); then EM.
+ * Each trial needs len >= 1 (>= 2 somewhere for trans to be learnt) and the
+ * total number of points must be >= k. loglik (p->max_iter + 1) may be NULL:
+ * loglik[i] is the total log-likelihood after i EM iterations (loglik[0]
+ * under the initial parameters), non-decreasing; n_iter (may be NULL): the
+ * iterations run, so loglik[0 .. n_iter] are set. *out is a new model. */
+int ndyn_hmm_fit(const double *const *y, const size_t *len, size_t n_trials, size_t d,
+                 const ndyn_hmm_params *p, ndyn_hmm **out, double *loglik, size_t *n_iter);
+
+/* log N(y_t | mean_k, cov_k) for one trial y (T, d): logb (T, k). */
+int ndyn_hmm_log_emission(const ndyn_hmm *m, const double *y, size_t T, double *logb);
+
+/* Forward-backward on one trial y (T, d) (scaled recursions on emissions
+ * exponentiated after subtracting each step's maximum, so stable for any
+ * scale). Outputs (NULL to skip): gamma (T, k) posterior state
+ * probabilities; xi (T - 1, k, k), xi[t][i][j] = p(z_t = i, z_{t+1} = j | y);
+ * loglik = log p(y). */
+int ndyn_hmm_posterior(const ndyn_hmm *m, const double *y, size_t T, double *gamma, double *xi,
+                       double *loglik);
+
+/* Total log-likelihood over trials; per_trial (n_trials) may be NULL. */
+int ndyn_hmm_loglik(const ndyn_hmm *m, const double *const *y, const size_t *len,
+                    size_t n_trials, double *per_trial, double *total);
+
+/* Most probable state path of one trial y (T, d): path (T); logp (may be
+ * NULL) = max_z log p(y, z). Ties go to the lower state index. */
+int ndyn_hmm_viterbi(const ndyn_hmm *m, const double *y, size_t T, int *path, double *logp);
+
+/* The SRNN reference's reorder_state: relabel one path (T) in place so that
+ * states are numbered in order of first appearance (the first state seen
+ * becomes 0, the next new one 1, ...); states that never appear keep the
+ * remaining labels in increasing order of their old index. map (k) may be
+ * NULL: map[old] = new. States must lie in [0, k). */
+int ndyn_hmm_reorder_states(int *path, size_t T, int k, int *map);
+
 /* ----------------------------------------------------------------- matching */
 
 /* Optimal assignment on a rectangular cost matrix cost (nr, nc): pairs

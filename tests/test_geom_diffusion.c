@@ -1,0 +1,238 @@
+/* Heat diffusion on prepared datasets against dense matrix exponentials
+ * (LAPACK), for the spectral and the Chebyshev paths, scalar and vector. */
+#include "test.h"
+
+#include "ndyn/geom.h"
+
+static double *cloud2(size_t n, uint64_t seed)
+{
+    double *X = malloc(n * 2 * sizeof *X);
+    ndyn_rng r;
+    ndyn_rng_init(&r, seed, 0);
+    for (size_t i = 0; i < 2 * n; i++) X[i] = ndyn_rng_uniform_range(&r, -1, 1);
+    return X;
+}
+
+/* Dense L_rw = I - D^-1 W with W_ij = 1/||x_i - x_j|| on the graph's edges. */
+static double *dense_lrw(const ndyn_geom_data *g)
+{
+    size_t n = g->n, D = g->D;
+    double *L = calloc(n * n, sizeof *L);
+    for (size_t i = 0; i < n; i++) {
+        double deg = 0;
+        for (int64_t p = g->graph.rowptr[i]; p < g->graph.rowptr[i + 1]; p++) {
+            size_t j = (size_t)g->graph.col[p];
+            double d = 0;
+            for (size_t e = 0; e < D; e++) d += (g->pos[i * D + e] - g->pos[j * D + e]) * (g->pos[i * D + e] - g->pos[j * D + e]);
+            L[i * n + j] = 1.0 / sqrt(d);
+            deg += L[i * n + j];
+        }
+        for (size_t j = 0; j < n; j++) L[i * n + j] = (i == j) - L[i * n + j] / deg;
+    }
+    return L;
+}
+
+static double *expm_t(const double *L, size_t n, double t)
+{
+    double *A = malloc(n * n * sizeof *A), *E = malloc(n * n * sizeof *E);
+    for (size_t i = 0; i < n * n; i++) A[i] = -t * L[i];
+    CHECK_OK(ndyn_expm(n, A, E));
+    free(A);
+    return E;
+}
+
+static ndyn_geom_data *prep2(const double *X, size_t n, int neig)
+{
+    double *V = malloc(n * 2 * sizeof *V);
+    for (size_t i = 0; i < n; i++) { V[2 * i] = -X[2 * i + 1]; V[2 * i + 1] = X[2 * i]; }
+    ndyn_geom_params p;
+    ndyn_geom_params_default(&p);
+    p.k = 10;
+    p.n_eigenvectors = neig;
+    ndyn_geom_data *g = NULL;
+    CHECK_OK(ndyn_geom_prepare_arrays(X, V, n, 2, 2, NULL, NULL, NULL, &p, &g));
+    free(V);
+    return g;
+}
+
+TEST(scalar_diffusion_equals_expm)
+{
+    size_t n = 250, c = 2;
+    double *X = cloud2(n, 1);
+    ndyn_geom_data *gs = prep2(X, n, -1), *gc = prep2(X, n, 0);
+    if (!gs || !gc) { ndyn_geom_data_free(gs); ndyn_geom_data_free(gc); free(X); return; }
+    CHECK(gs->neig == n && gc->neig == 0);
+    /* L_sym symmetric, Ψ orthonormal */
+    double asym = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int64_t p = gs->lsym.rowptr[i]; p < gs->lsym.rowptr[i + 1]; p++)
+            asym = fmax(asym, fabs(gs->lsym.val[p] - ndyn_csr_get(&gs->lsym, (size_t)gs->lsym.col[p], i)));
+    CHECK(asym < 1e-12);
+    double oerr = 0;
+    for (size_t a = 0; a < n; a += 13)
+        for (size_t b = 0; b < n; b++) {
+            double s = 0;
+            for (size_t i = 0; i < n; i++) s += gs->evecs[i * n + a] * gs->evecs[i * n + b];
+            oerr = fmax(oerr, fabs(s - (a == b)));
+        }
+    CHECK(oerr < 1e-10);
+    double *L = dense_lrw(gs);
+    double *f = malloc(n * c * sizeof *f), *one = malloc(n * sizeof *one);
+    for (size_t i = 0; i < n; i++) { f[i * c] = X[2 * i] * X[2 * i]; f[i * c + 1] = sin(3 * X[2 * i + 1]); one[i] = 1; }
+    double *Hs = malloc(n * c * sizeof *Hs), *Hc = malloc(n * c * sizeof *Hc), *dHs = malloc(n * c * sizeof *dHs),
+           *dHc = malloc(n * c * sizeof *dHc), *Hp = malloc(n * c * sizeof *Hp), *Hm = malloc(n * c * sizeof *Hm),
+           *H1 = malloc(n * sizeof *H1);
+    const double ts[4] = {1e-9, 0.05, 1.0, 8.0};
+    for (int q = 0; q < 4; q++) {
+        double t = ts[q];
+        double *E = expm_t(L, n, t);
+        CHECK_OK(ndyn_geom_scalar_diffusion(gs, t, f, c, Hs, dHs));
+        CHECK_OK(ndyn_geom_scalar_diffusion(gc, t, f, c, Hc, dHc));
+        double es = 0, ec = 0, e0 = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t r = 0; r < c; r++) {
+                double s = 0;
+                for (size_t j = 0; j < n; j++) s += E[i * n + j] * f[j * c + r];
+                es = fmax(es, fabs(Hs[i * c + r] - s));
+                ec = fmax(ec, fabs(Hc[i * c + r] - s));
+                e0 = fmax(e0, fabs(Hs[i * c + r] - f[i * c + r]));
+            }
+        CHECKF(es < 1e-8, "spectral vs expm at t = %g: %g", t, es);
+        CHECKF(ec < 1e-8, "Chebyshev vs expm at t = %g: %g", t, ec);
+        if (t < 1e-6) CHECKF(e0 < 1e-7, "H_t f -> f as t -> 0: %g", e0);
+        /* H_t 1 = 1 */
+        CHECK_OK(ndyn_geom_scalar_diffusion(gs, t, one, 1, H1, NULL));
+        for (size_t i = 0; i < n; i++) CHECK_CLOSE(H1[i], 1, 1e-10, 0);
+        CHECK_OK(ndyn_geom_scalar_diffusion(gc, t, one, 1, H1, NULL));
+        for (size_t i = 0; i < n; i++) CHECK_CLOSE(H1[i], 1, 1e-10, 0);
+        /* d/dt vs central differences, both paths */
+        if (t > 1e-6) {
+            double h = 1e-4 * t;
+            for (int path = 0; path < 2; path++) {
+                ndyn_geom_data *g = path ? gc : gs;
+                double *dH = path ? dHc : dHs;
+                CHECK_OK(ndyn_geom_scalar_diffusion(g, t + h, f, c, Hp, NULL));
+                CHECK_OK(ndyn_geom_scalar_diffusion(g, t - h, f, c, Hm, NULL));
+                double err = 0, scale = 0;
+                for (size_t i = 0; i < n * c; i++) {
+                    double fd = (Hp[i] - Hm[i]) / (2 * h);
+                    err = fmax(err, fabs(fd - dH[i]));
+                    scale = fmax(scale, fabs(fd));
+                }
+                CHECKF(err <= 1e-6 * scale, "%s d/dt at t = %g: error %g, scale %g", path ? "Chebyshev" : "spectral", t, err, scale);
+            }
+        }
+        free(E);
+    }
+    /* cached f^, selected rows = full recomputation */
+    ndyn_geom_heat *h;
+    CHECK_OK(ndyn_geom_heat_new(gs, f, c, &h));
+    size_t rows[4] = {17, 3, 249, 17};
+    double Hr[8], dHr[8];
+    CHECK_OK(ndyn_geom_heat_apply(h, 0.3, rows, 4, Hr, dHr));
+    CHECK_OK(ndyn_geom_scalar_diffusion(gs, 0.3, f, c, Hs, dHs));
+    for (size_t q = 0; q < 4; q++)
+        for (size_t r = 0; r < c; r++) {
+            CHECK_CLOSE(Hr[q * c + r], Hs[rows[q] * c + r], 1e-12, 0);
+            CHECK_CLOSE(dHr[q * c + r], dHs[rows[q] * c + r], 1e-12, 0);
+        }
+    CHECK_FAILS(ndyn_geom_heat_apply(h, -1, rows, 4, Hr, dHr), NDYN_EINVAL);
+    size_t badrow = 250;
+    CHECK_FAILS(ndyn_geom_heat_apply(h, 1, &badrow, 1, Hr, dHr), NDYN_EINVAL);
+    ndyn_geom_heat_free(h);
+    free(L); free(f); free(one); free(Hs); free(Hc); free(dHs); free(dHc); free(Hp); free(Hm); free(H1);
+    ndyn_geom_data_free(gs); ndyn_geom_data_free(gc);
+    free(X);
+}
+
+/* Vector diffusion (spec §9) against the dense formula with expm(-t Lc),
+ * Lc built here from L_rw and the connections: block (i,j) = L_rw[i,j] R_ij. */
+TEST(vector_diffusion_equals_dense)
+{
+    size_t n = 150, D = 3;
+    double *X = malloc(n * D * sizeof *X), *F = malloc(n * D * sizeof *F);
+    ndyn_rng r;
+    ndyn_rng_init(&r, 3, 0);
+    for (size_t i = 0; i < n; i++) {
+        double a = ndyn_rng_normal(&r), b = ndyn_rng_normal(&r), c = ndyn_rng_normal(&r), s = sqrt(a * a + b * b + c * c);
+        X[i * 3] = a / s; X[i * 3 + 1] = b / s; X[i * 3 + 2] = c / s;
+        /* rotation field about z, plus some noise */
+        F[i * 3] = -X[i * 3 + 1] + 0.1 * ndyn_rng_normal(&r);
+        F[i * 3 + 1] = X[i * 3] + 0.1 * ndyn_rng_normal(&r);
+        F[i * 3 + 2] = 0.1 * ndyn_rng_normal(&r);
+    }
+    ndyn_geom_params p;
+    ndyn_geom_params_default(&p);
+    p.k = 12; p.local_gauges = 1; p.dim = 2;
+    p.n_eigenvectors = -1;
+    ndyn_geom_data *gs = NULL, *gc = NULL;
+    CHECK_OK(ndyn_geom_prepare_arrays(X, F, n, D, D, NULL, NULL, NULL, &p, &gs));
+    p.n_eigenvectors = 0;
+    CHECK_OK(ndyn_geom_prepare_arrays(X, F, n, D, D, NULL, NULL, NULL, &p, &gc));
+    if (!gs || !gc) { ndyn_geom_data_free(gs); ndyn_geom_data_free(gc); free(X); free(F); return; }
+    size_t m = 2, nm = n * m;
+    double *L = dense_lrw(gs), *Lc = calloc(nm * nm, sizeof *Lc);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            if (L[i * n + j] == 0) continue;
+            for (size_t a = 0; a < m; a++)
+                for (size_t b = 0; b < m; b++)
+                    Lc[(i * m + a) * nm + j * m + b] = L[i * n + j] * (i == j ? (double)(a == b) : ndyn_csr_get(&gs->conn, i * m + a, j * m + b));
+        }
+    double *out = malloc(n * D * sizeof *out), *dout = malloc(n * D * sizeof *dout), *outc = malloc(n * D * sizeof *outc),
+           *doutc = malloc(n * D * sizeof *doutc), *op = malloc(n * D * sizeof *op), *om = malloc(n * D * sizeof *om);
+    const double ts[3] = {0.01, 0.5, 3.0};
+    for (int q = 0; q < 3; q++) {
+        double t = ts[q];
+        double *E = expm_t(L, n, t), *Ec = expm_t(Lc, nm, t);
+        CHECK_OK(ndyn_geom_vector_diffusion(gs, t, F, out, dout));
+        CHECK_OK(ndyn_geom_vector_diffusion(gc, t, F, outc, doutc));
+        double err = 0, errc = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double *Ti = gs->frames + i * D * m;
+            double u[2] = {0, 0}, a = 0, b = 0;
+            for (size_t j = 0; j < n; j++) {
+                double nf = sqrt(F[j * 3] * F[j * 3] + F[j * 3 + 1] * F[j * 3 + 1] + F[j * 3 + 2] * F[j * 3 + 2]);
+                a += E[i * n + j] * nf;
+                b += E[i * n + j];
+                const double *Tj = gs->frames + j * D * m;
+                for (size_t bb = 0; bb < m; bb++) {
+                    double uj = 0;
+                    for (size_t e = 0; e < D; e++) uj += Tj[e * m + bb] * F[j * 3 + e];
+                    for (size_t aa = 0; aa < m; aa++) u[aa] += Ec[(i * m + aa) * nm + j * m + bb] * uj;
+                }
+            }
+            double nu = sqrt(u[0] * u[0] + u[1] * u[1]);
+            for (size_t e = 0; e < D; e++) {
+                double want = (Ti[e * m] * u[0] + Ti[e * m + 1] * u[1]) * a / (b * nu);
+                err = fmax(err, fabs(out[i * D + e] - want));
+                errc = fmax(errc, fabs(outc[i * D + e] - want));
+            }
+        }
+        CHECKF(err < 1e-8, "spectral vector diffusion vs dense at t = %g: %g", t, err);
+        CHECKF(errc < 1e-8, "Chebyshev vector diffusion vs dense at t = %g: %g", t, errc);
+        double h = 1e-4 * t, derr = 0, dscale = 0, dcmp = 0;
+        CHECK_OK(ndyn_geom_vector_diffusion(gs, t + h, F, op, NULL));
+        CHECK_OK(ndyn_geom_vector_diffusion(gs, t - h, F, om, NULL));
+        for (size_t i = 0; i < n * D; i++) {
+            double fd = (op[i] - om[i]) / (2 * h);
+            derr = fmax(derr, fabs(fd - dout[i]));
+            dscale = fmax(dscale, fabs(fd));
+            dcmp = fmax(dcmp, fabs(dout[i] - doutc[i]));
+        }
+        CHECKF(derr <= 1e-6 * dscale, "vector d/dt at t = %g: %g (scale %g)", t, derr, dscale);
+        CHECKF(dcmp <= 1e-8 * dscale, "vector d/dt spectral vs Chebyshev at t = %g: %g", t, dcmp);
+        free(E); free(Ec);
+    }
+    /* a flat-mode dataset has no vector diffusion */
+    double *X2 = cloud2(100, 5);
+    ndyn_geom_data *gf = prep2(X2, 100, 0);
+    if (gf) CHECK_FAILS(ndyn_geom_vector_diffusion(gf, 1, X2, out, NULL), NDYN_EINVAL);
+    ndyn_geom_data_free(gf);
+    free(X2);
+    free(L); free(Lc); free(out); free(dout); free(outc); free(doutc); free(op); free(om);
+    ndyn_geom_data_free(gs); ndyn_geom_data_free(gc);
+    free(X); free(F);
+}
+
+RUN_TESTS(T(scalar_diffusion_equals_expm), T(vector_diffusion_equals_dense))
