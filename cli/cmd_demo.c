@@ -25,7 +25,8 @@ static void help(void)
            "  2. fit an SRNN (ndyn srnn fit), infer states, reconstruct, predict k steps\n"
            "     ahead and compute per-state flow fields (srnn infer / predict / flow),\n"
            "  3. simulate the four planar vector fields of MARBLE's toy benchmark\n"
-           "     (ndyn simulate fields),\n"
+           "     (ndyn simulate fields), fit MARBLE, embed, and compute optimal-transport\n"
+           "     distances between the fields (ndyn marble fit / embed / distance),\n"
            "  4. draw every figure with ndyn plot and report state accuracy against the\n"
            "     true regimes, reconstruction and prediction error.\n"
            "The numbers are those of this run; nothing is filled in by hand.\n"
@@ -151,21 +152,37 @@ int cmd_demo(int argc, char **argv)
         (rc = sub(cmd_srnn, "srnn", "flow", "--model", model, "--data", sw, "--out", flow, "--grid", "15", NULL)))
         return rc;
     t[3] = ndyn_time_now();
-    /* 3. MARBLE's toy fields (the fit itself: see the TODO in the report) */
-    if ((rc = sub(cmd_simulate, "simulate", "fields", "--out", fields, "--points", "256", "--seed", s_seed, NULL)))
+    /* 3. MARBLE on its four toy fields */
+    char mmodel[4200], mhist[4200], memb[4200], mdist[4200];
+    snprintf(mmodel, sizeof mmodel, "%s/marble.npz", dir);
+    snprintf(mhist, sizeof mhist, "%s/marble.history.npz", dir);
+    snprintf(memb, sizeof memb, "%s/emb.npz", dir);
+    snprintf(mdist, sizeof mdist, "%s/dist.npz", dir);
+    static const char *fnames = "linear left,linear right,vortex right,vortex left";
+    if ((rc = sub(cmd_simulate, "simulate", "fields", "--out", fields, "--points", "256", "--seed", s_seed, NULL)) ||
+        (rc = sub(cmd_marble, "marble", "fit", "--data", fields, "--out", mmodel, "--epochs", "60", NULL)) ||
+        (rc = sub(cmd_marble, "marble", "embed", "--model", mmodel, "--data", fields, "--out", memb, NULL)) ||
+        (rc = sub(cmd_marble, "marble", "distance", "--emb", memb, "--out", mdist, NULL)))
         return rc;
+    t[5] = ndyn_time_now();
     /* 4. figures */
-    char f_tr[4200], f_st[4200], f_rc[4200], f_fl[4200], f_fi[4200];
+    char f_tr[4200], f_st[4200], f_rc[4200], f_fl[4200], f_fi[4200], f_em[4200], f_di[4200], f_mt[4200];
+    snprintf(f_em, sizeof f_em, "%s/embedding.png", dir);
+    snprintf(f_di, sizeof f_di, "%s/distances.png", dir);
+    snprintf(f_mt, sizeof f_mt, "%s/marble_training.png", dir);
     snprintf(f_tr, sizeof f_tr, "%s/training.png", dir);
     snprintf(f_st, sizeof f_st, "%s/states.png", dir);
     snprintf(f_rc, sizeof f_rc, "%s/reconstruction.png", dir);
     snprintf(f_fl, sizeof f_fl, "%s/flow.png", dir);
     snprintf(f_fi, sizeof f_fi, "%s/fields.png", dir);
-    if ((rc = sub(cmd_plot, "plot", "training", hist, "-o", f_tr, NULL)) ||
+    if ((rc = sub(cmd_plot, "plot", "training", hist, "-o", f_tr, "-q", NULL)) ||
         (rc = sub(cmd_plot, "plot", "states", post, "-o", f_st, "--label-names", "lobe x < 0,lobe x > 0", NULL)) ||
         (rc = sub(cmd_plot, "plot", "reconstruction", post, pred, "-o", f_rc, "--to", "150", NULL)) ||
         (rc = sub(cmd_plot, "plot", "flow", flow, "-o", f_fl, NULL)) ||
-        (rc = sub(cmd_plot, "plot", "field", fields, "-o", f_fi, NULL)))
+        (rc = sub(cmd_plot, "plot", "field", fields, "-o", f_fi, NULL)) ||
+        (rc = sub(cmd_plot, "plot", "embedding", memb, "-o", f_em, "--names", fnames, NULL)) ||
+        (rc = sub(cmd_plot, "plot", "distances", mdist, "-o", f_di, "--names", fnames, NULL)) ||
+        (rc = sub(cmd_plot, "plot", "training", mhist, "-o", f_mt, "-q", NULL)))
         return rc;
     t[4] = ndyn_time_now();
     /* 5. report */
@@ -206,23 +223,54 @@ int cmd_demo(int argc, char **argv)
             "![flow](flow.png)\n\n"
             "Each state's latent flow on a grid in the plane of the latent PCs, with trajectories "
             "(`ndyn plot flow flow.npz`).\n\n"
-            "## MARBLE input: four planar vector fields\n\n"
+            "## MARBLE on four planar vector fields\n\n"
+            "Data: `ndyn simulate fields --points 256` — the four toy fields of MARBLE's benchmark "
+            "(`fields.npz`). Model: `ndyn marble fit --epochs 60` (`marble.npz`), embedding by "
+            "`ndyn marble embed` (`emb.npz`), exact optimal-transport distances between the "
+            "conditions' latent distributions by `ndyn marble distance` (`dist.npz`).\n\n"
             "![fields](fields.png)\n\n"
-            "The four toy fields of MARBLE's benchmark (`ndyn simulate fields`, drawn by `ndyn plot field`).\n\n"
-            "TODO: fitting MARBLE to these fields and reporting the distances between them "
-            "(`ndyn marble fit|embed|distance`, then `ndyn plot embedding` and `ndyn plot distances`) "
-            "joins this demo once the MARBLE commands are merged.\n\n"
+            "The input fields (`ndyn plot field fields.npz`).\n\n"
+            "![embedding](embedding.png)\n\n"
+            "Latent embedding of every point, coloured by field (`ndyn plot embedding emb.npz`).\n\n"
+            "![distances](distances.png)\n\n"
+            "Distances between the fields and their MDS (`ndyn plot distances dist.npz`). "
+            "The matrix:\n\n",
+            s_seed, dir, s_seed, epochs, s_init, s_ep, se, r2, mse, pr2, pmse, elbo);
+    {
+        ndyn_dataset *dd = NULL;
+        const ndyn_array *D = NULL;
+        static const char *fn[4] = {"linear left", "linear right", "vortex right", "vortex left"};
+        if (ndyn_dataset_load(mdist, &dd) == 0 && ndyn_dataset_get(dd, "dist", &D) == 0 && D->ndim == 2 &&
+            D->shape[0] == D->shape[1] && D->shape[0] <= 4) {
+            size_t C = D->shape[0];
+            fprintf(m, "| |");
+            for (size_t j = 0; j < C; j++) fprintf(m, " %s |", fn[j]);
+            fprintf(m, "\n|---|");
+            for (size_t j = 0; j < C; j++) fprintf(m, "---|");
+            fprintf(m, "\n");
+            for (size_t i = 0; i < C; i++) {
+                fprintf(m, "| %s |", fn[i]);
+                for (size_t j = 0; j < C; j++) fprintf(m, " %.3f |", ndyn_array_get(D, i * C + j));
+                fprintf(m, "\n");
+            }
+        } else {
+            fprintf(m, "(dist.npz could not be read: %s)\n", ndyn_errmsg());
+        }
+        ndyn_dataset_free(dd);
+    }
+    fprintf(m,
+            "\n![marble training](marble_training.png)\n\n"
+            "MARBLE training curves (`ndyn plot training marble.history.npz`).\n\n"
             "## Time\n\n"
             "| stage | seconds |\n|---|---|\n"
-            "| simulate | %.1f |\n| SRNN fit | %.1f |\n| infer, predict, flow | %.1f |\n"
-            "| fields and figures | %.1f |\n| total | %.1f |\n",
-            s_seed, dir, s_seed, epochs, s_init, s_ep, se, r2, mse, pr2, pmse, elbo, t[1] - t[0], t[2] - t[1],
-            t[3] - t[2], t[4] - t[3], t[4] - t[0]);
+            "| simulate Lorenz | %.1f |\n| SRNN fit | %.1f |\n| SRNN infer, predict, flow | %.1f |\n"
+            "| MARBLE simulate, fit, embed, distance | %.1f |\n| figures | %.1f |\n| total | %.1f |\n",
+            t[1] - t[0], t[2] - t[1], t[3] - t[2], t[5] - t[3], t[4] - t[5], t[4] - t[0]);
     fclose(m);
     rc = ndyn_write_file_atomic(md, text, len);
     free(text);
     if (rc) return cli_fail(CMD);
-    printf("ndyn demo: state error %.3f, reconstruction R2 %.3f, 5-step R2 %.3f; %.1f s; report %s\n", se, r2, pr2,
-           t[4] - t[0], md);
+    printf("ndyn demo: SRNN state error %.3f, reconstruction R2 %.3f, 5-step R2 %.3f; MARBLE distances in %s; "
+           "%.1f s; report %s\n", se, r2, pr2, mdist, t[4] - t[0], md);
     return CLI_OK;
 }

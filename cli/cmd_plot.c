@@ -1218,11 +1218,23 @@ fail:
 
 /* ----------------------------------------------------------------- training */
 
+/* Panel of a curve: 0 losses, 1 ELBO / likelihood, 2 learning rate, 3 anything else. */
 static int curve_group(const char *name)
 {
     if (!strcmp(name, "lr") || !strncmp(name, "lr_", 3) || strstr(name, "learning_rate")) return 2;
     if (strstr(name, "elbo") || strstr(name, "ELBO") || strstr(name, "likelihood")) return 1;
-    return 0;
+    if (strstr(name, "loss") || strstr(name, "Loss")) return 0;
+    return 3;
+}
+
+/* A curve of the history: float 1-D, not epoch, not a one-value summary
+ * (test_loss, best_epoch) when the history has more epochs. */
+static int is_curve(const ndyn_named_array *e, size_t E)
+{
+    if (!e->array || !strcmp(e->name, "epoch") || e->array->ndim != 1) return 0;
+    if (!ndyn_dtype_is_float(e->array->dtype)) return 0; /* e.g. 'stage' */
+    if (e->array->size == 1 && E > 1) return 0;
+    return 1;
 }
 
 static int plot_training(const plot_opts *o)
@@ -1242,12 +1254,11 @@ static int plot_training(const plot_opts *o)
     if ((rc = ndyn_array_check_finite(ep, "epoch"))) goto fail;
     size_t E = ep->size;
     /* which groups have curves */
-    int has[3] = {0, 0, 0}, allpos[3] = {1, 1, 1};
-    double gmin[3] = {INFINITY, INFINITY, INFINITY}, gmax[3] = {0, 0, 0};
+    int has[4] = {0, 0, 0, 0}, allpos[4] = {1, 1, 1, 1};
+    double gmin[4] = {INFINITY, INFINITY, INFINITY, INFINITY}, gmax[4] = {0, 0, 0, 0};
     for (size_t i = 0; i < ds->n; i++) {
         const ndyn_named_array *e = &ds->items[i];
-        if (!e->array || !strcmp(e->name, "epoch") || e->array->ndim != 1) continue;
-        if (!ndyn_dtype_is_float(e->array->dtype)) continue; /* e.g. 'stage': not a curve */
+        if (!is_curve(e, E)) continue;
         if (e->array->size != E) {
             rc = ndyn_error(NDYN_ESHAPE, "%s: curve '%s' has %zu values but 'epoch' has %zu", file, e->name,
                             e->array->size, E);
@@ -1263,17 +1274,17 @@ static int plot_training(const plot_opts *o)
             if (v > gmax[g]) gmax[g] = v;
         }
     }
-    int np = has[0] + has[1] + has[2];
+    int np = has[0] + has[1] + has[2] + has[3];
     if (!np) {
         rc = ndyn_error(NDYN_ENOTFOUND, "%s: no curves beside 'epoch' (expected e.g. train_loss, val_loss, lr)", file);
         goto fail;
     }
     if ((rc = new_figure(o, 860, 60 + 300 * np, np, 1, &f))) goto fail;
     ndyn_plot_figure_set_align(f, 1);
-    ndyn_plot_axes *axs[3] = {0};
-    static const char *gtitle[3] = {"loss", "evidence lower bound", "learning rate"};
+    ndyn_plot_axes *axs[4] = {0};
+    static const char *gtitle[4] = {"loss", "evidence lower bound", "learning rate", "other quantities"};
     int row = 0;
-    for (int g = 0; g < 3; g++) {
+    for (int g = 0; g < 4; g++) {
         if (!has[g]) continue;
         if ((rc = ndyn_plot_figure_panel(f, row, 0, 1, 1, &axs[g]))) goto fail;
         row++;
@@ -1285,8 +1296,7 @@ static int plot_training(const plot_opts *o)
     int color = 0;
     for (size_t i = 0; i < ds->n; i++) {
         const ndyn_named_array *e = &ds->items[i];
-        if (!e->array || !strcmp(e->name, "epoch") || e->array->ndim != 1) continue;
-        if (!ndyn_dtype_is_float(e->array->dtype)) continue;
+        if (!is_curve(e, E)) continue;
         int g = curve_group(e->name);
         ndyn_array_free(c);
         if (!(c = ndyn_array_cast(e->array, NDYN_F64))) {
