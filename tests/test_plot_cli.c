@@ -293,6 +293,24 @@ TEST(reconstruction_flow_training)
     CHECK(t_count_color(&p, 0, 0, p.w, p.h, 0x1f, 0x77, 0xb4, 20) > 150); /* train_loss */
     CHECK(t_count_color(&p, 0, 0, p.w, p.h, 0xff, 0x7f, 0x0e, 20) > 150); /* lr */
     t_png_free(&p);
+    /* a one-value summary (test_loss) is not a curve; any other name gets its own panel */
+    ep = ndyn_array_alloc1(NDYN_F64, E);
+    tl = ndyn_array_alloc1(NDYN_F64, E);
+    ndyn_array *sm = ndyn_array_alloc1(NDYN_F64, 1), *dt = ndyn_array_alloc1(NDYN_F64, E);
+    for (int i = 0; i < E; i++) {
+        ((double *)ep->data)[i] = i;
+        ((double *)tl->data)[i] = 1.0 / (1 + i);
+        ((double *)dt->data)[i] = 0.1 * i;
+    }
+    const char *ns[4] = {"epoch", "train_loss", "test_loss", "diffusion_time"};
+    ndyn_array *as[4] = {ep, tl, sm, dt};
+    save(t_tmp("hist3.npz", in, sizeof in), 4, ns, as);
+    snprintf(args, sizeof args, "training %s -o %s", in, t_tmp("train3.png", out, sizeof out));
+    CHECK(run(args, err, sizeof err) == 0);
+    CHECK(t_png_load(out, &p) == 0);
+    CHECK(t_count_color(&p, 0, 0, p.w, p.h, 0xff, 0x7f, 0x0e, 20) > 150); /* diffusion_time, second colour */
+    CHECK(p.h > 600);                                                    /* two panels */
+    t_png_free(&p);
     /* a curve of another length is refused */
     ep = ndyn_array_alloc1(NDYN_F64, E);
     tl = ndyn_array_alloc1(NDYN_F64, E - 1);
