@@ -483,8 +483,6 @@ static int plot_field(const plot_opts *o)
         size_t m = 0, cnt = 0;
         for (size_t i = 0; i < n; i++) cnt += !split || cond[i] == pnl;
         size_t step = cnt > per ? (cnt + per - 1) / per : 1;
-        int *ck = (int *)(buf + 0); /* reuse: categories after the 4 coordinate columns */
-        (void)ck;
         double *bx = buf, *by = buf + n, *bu = buf + 2 * n, *bv = buf + 3 * n;
         int *bk = malloc(n * sizeof(int));
         if (!bk) {
@@ -802,8 +800,6 @@ static int plot_states(const plot_opts *o)
         else snprintf(sbuf[k], sizeof sbuf[k], "%s", base);
         snames[k] = sbuf[k];
     }
-    int last_row = rows - (labels ? 1 : 0) - (states ? 1 : 0) - (post ? 2 : 0);
-    (void)last_row;
     heat = malloc(K * W * sizeof(double));
     strip = malloc(W * sizeof(int));
     if (!heat || !strip) {

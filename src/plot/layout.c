@@ -297,7 +297,6 @@ static int layout_axes(ndyn_plot_figure *f, ndyn_plot_axes *ax, cairo_t *cr)
         right -= leg_w + 12;
     }
     if (ax->cbar) {
-        if (!td && !legend) top = top; /* colour-bar labels reach hT/2 above the bar: covered above */
         colorbar_ticks(cr, ax, bottom - top, &cb_w);
         right -= cb_w + 14;
     }
