@@ -67,6 +67,8 @@ static void help(FILE *f)
             "  flow FILE            'grid', 'vel' (K, G, 2) per-state flow fields of 'ndyn srnn flow'\n"
             "                       with trajectories 'traj', 'traj_state' overlaid\n"
             "  training FILE        MODEL.history.npz: every curve against 'epoch', 'lr' apart\n"
+            "  decoding FILE        METRICS.npz of 'ndyn decode': 'truth' and held-out 'pred' (n, Y)\n"
+            "                       for chosen outputs, with their R\xc2\xb2\n"
             "\n"
             "Options:\n"
             "  -o, --output OUT     output figure (required): .png, .svg or .pdf\n"
@@ -85,12 +87,13 @@ static void help(FILE *f)
             "  field:\n"
             "      --max-points N   arrows per panel, evenly subsampled (default 600)\n"
             "      --split / --no-split  one panel per condition (default: split when 2..12)\n"
-            "  states, reconstruction:\n"
+            "  states, reconstruction, decoding:\n"
             "      --trial I        trial to draw (default 0)\n"
-            "      --from T0, --to T1  time window [T0, T1) (default: the whole trial)\n"
+            "      --from T0, --to T1  time window [T0, T1) (decoding: samples) (default: all)\n"
             "      --labels FILE[:NAME]  states: behavioural labels from another file (default:\n"
             "                       'labels' of FILE)\n"
             "      --neurons I,J,.. reconstruction: neurons to draw (default 0,1,2)\n"
+            "      --outputs I,J,.. decoding: outputs to draw (default 0,1,2)\n"
             "  flow:\n"
             "      --max-trials N   trajectories drawn per panel (default 8)\n" CLI_COMMON_HELP
             "  -h, --help           this help\n");
@@ -661,7 +664,7 @@ fail:
 /* ------------------------------------------------------------------- states */
 
 /* Time window [t0, t1) of a trial of length T from --from/--to. */
-static int window(const plot_opts *o, size_t T, size_t *t0, size_t *t1)
+static int window(const plot_opts *o, size_t T, size_t *t0, size_t *t1, size_t limit)
 {
     *t0 = o->from >= 0 ? (size_t)o->from : 0;
     *t1 = o->to >= 0 ? (size_t)o->to : T;
@@ -669,9 +672,9 @@ static int window(const plot_opts *o, size_t T, size_t *t0, size_t *t1)
     if (*t0 + 2 > *t1)
         return ndyn_error(NDYN_EINVAL, "time window [%zu, %zu) of a trial of %zu steps is empty; change --from/--to",
                           *t0, *t1, T);
-    if (*t1 - *t0 > 32767)
-        return ndyn_error(NDYN_EINVAL, "time window of %zu steps is too long to draw; choose at most 32767 with --from/--to",
-                          *t1 - *t0);
+    if (*t1 - *t0 > limit)
+        return ndyn_error(NDYN_EINVAL, "time window of %zu steps is too long to draw; choose at most %zu with --from/--to",
+                          *t1 - *t0, limit);
     return NDYN_OK;
 }
 
@@ -762,7 +765,7 @@ static int plot_states(const plot_opts *o)
         goto fail;
     }
     size_t t0, t1;
-    if ((rc = window(o, T, &t0, &t1))) goto fail;
+    if ((rc = window(o, T, &t0, &t1, 32767))) goto fail;
     size_t W = t1 - t0, tr = (size_t)o->trial;
     int L = labels ? max_int(labels, nl) + 1 : 0;
     if (L > MAX_NAMES) {
@@ -965,7 +968,7 @@ static int plot_reconstruction(const plot_opts *o)
         goto fail;
     }
     size_t t0, t1;
-    if ((rc = window(o, T, &t0, &t1))) goto fail;
+    if ((rc = window(o, T, &t0, &t1, 2000000))) goto fail;
     long neurons[32];
     int nn = o->n_neurons;
     if (nn) memcpy(neurons, o->neurons, sizeof(long) * (size_t)nn);
@@ -1321,6 +1324,88 @@ fail:
     return rc;
 }
 
+/* ----------------------------------------------------------------- decoding */
+
+static int plot_decoding(const plot_opts *o)
+{
+    if (o->nfiles != 1) return -cli_usage(CMD, "decoding takes one input file, got %d", o->nfiles);
+    const char *file = o->files[0];
+    ndyn_dataset *ds = NULL;
+    ndyn_array *pred = NULL, *truth = NULL;
+    double *tx = NULL;
+    ndyn_plot_figure *f = NULL;
+    int rc = ndyn_dataset_load(file, &ds);
+    if (rc) goto fail;
+    if ((rc = get_f64(ds, file, "pred", 1, &pred)) || (rc = get_f64(ds, file, "truth", 1, &truth))) goto fail;
+    char b1[64], b2[64];
+    size_t n = truth->shape[0], Y = truth->ndim == 2 ? truth->shape[1] : 1;
+    if (truth->ndim > 2 || pred->size != truth->size || pred->shape[0] != n) {
+        rc = ndyn_error(NDYN_ESHAPE, "%s: 'pred' %s and 'truth' %s must have the same shape (n, Y)", file,
+                        ndyn_shape_str(pred, b1, sizeof b1), ndyn_shape_str(truth, b2, sizeof b2));
+        goto fail;
+    }
+    if ((rc = ndyn_array_check_finite(truth, "truth"))) goto fail;
+    const double *P = pred->data, *Tr = truth->data;
+    for (size_t i = 0; i < pred->size; i++)
+        if (isinf(P[i])) {
+            rc = ndyn_error(NDYN_ENONFINITE, "%s: 'pred' holds an infinite value at %zu", file, i);
+            goto fail;
+        }
+    size_t t0, t1;
+    if ((rc = window(o, n, &t0, &t1, 2000000))) goto fail;
+    long outs[32];
+    int no = o->n_neurons;
+    if (no) memcpy(outs, o->neurons, sizeof(long) * (size_t)no);
+    else
+        for (no = 0; no < 3 && (size_t)no < Y; no++) outs[no] = no;
+    for (int i = 0; i < no; i++)
+        if ((size_t)outs[i] >= Y) {
+            rc = ndyn_error(NDYN_EINVAL, "--outputs: output %ld but the file has %zu (0..%zu)", outs[i], Y, Y - 1);
+            goto fail;
+        }
+    size_t W = t1 - t0;
+    tx = malloc(W * sizeof(double));
+    if (!tx) {
+        rc = ndyn_error(NDYN_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t t = 0; t < W; t++) tx[t] = (double)(t0 + t);
+    if ((rc = new_figure(o, 1000, 70 + 210 * no, no, 1, &f))) goto fail;
+    ndyn_plot_figure_set_align(f, 1);
+    for (int i = 0; i < no; i++) {
+        ndyn_plot_axes *ax;
+        if ((rc = ndyn_plot_figure_panel(f, i, 0, 1, 1, &ax))) goto fail;
+        size_t j = (size_t)outs[i];
+        char title[128], ylab[32];
+        snprintf(title, sizeof title, "output %zu   R\xc2\xb2 %.3f over the held-out samples shown", j,
+                 r2_finite(Tr + t0 * Y + j, P + t0 * Y + j, W, Y));
+        snprintf(ylab, sizeof ylab, "output %zu", j);
+        if ((rc = ndyn_plot_axes_set_labels(ax, title, i == no - 1 ? "sample" : "", ylab))) goto fail;
+        ndyn_plot_style s;
+        ndyn_plot_style_default(&s);
+        s.color = ndyn_plot_rgb(0.1, 0.1, 0.1);
+        s.size = 1.6;
+        s.label = "truth";
+        if ((rc = line_finite_runs(ax, tx, Tr + t0 * Y + j, W, &s, Y))) goto fail;
+        s.color = ndyn_plot_category_color(0);
+        s.label = "decoded (held out)";
+        rc = line_finite_runs(ax, tx, P + t0 * Y + j, W, &s, Y);
+        if (rc == NDYN_ENONFINITE) { /* nothing tested in this window */
+            ndyn_error_clear();
+            rc = 0;
+        }
+        if (rc) goto fail;
+    }
+    rc = ndyn_plot_figure_save(f, o->out);
+fail:
+    ndyn_plot_figure_free(f);
+    ndyn_dataset_free(ds);
+    ndyn_array_free(pred);
+    ndyn_array_free(truth);
+    free(tx);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ command */
 
 int cmd_plot(int argc, char **argv)
@@ -1330,13 +1415,14 @@ int cmd_plot(int argc, char **argv)
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
     const char *kind = argv[1];
-    static const char *kinds[] = {"embedding", "field", "distances", "states", "reconstruction", "flow", "training"};
+    static const char *kinds[] = {"embedding", "field", "distances", "states", "reconstruction", "flow", "training",
+                                  "decoding"};
     int ki = -1;
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 8; i++)
         if (!strcmp(kind, kinds[i])) ki = i;
     if (ki < 0)
-        return cli_usage(CMD, "unknown kind '%s'; use embedding, field, distances, states, reconstruction, flow or training",
-                         kind);
+        return cli_usage(CMD, "unknown kind '%s'; use embedding, field, distances, states, reconstruction, flow, "
+                         "training or decoding", kind);
     plot_opts o;
     memset(&o, 0, sizeof o);
     o.dims = 2;
@@ -1355,7 +1441,8 @@ int cmd_plot(int argc, char **argv)
         {"max-points", required_argument, 0, OPT_MAXPTS}, {"names", required_argument, 0, OPT_NAMES},
         {"label-names", required_argument, 0, OPT_LABEL_NAMES}, {"trial", required_argument, 0, OPT_TRIAL},
         {"from", required_argument, 0, OPT_FROM},   {"to", required_argument, 0, OPT_TO},
-        {"neurons", required_argument, 0, OPT_NEURONS}, {"labels", required_argument, 0, OPT_LABELS},
+        {"neurons", required_argument, 0, OPT_NEURONS}, {"outputs", required_argument, 0, OPT_NEURONS},
+        {"labels", required_argument, 0, OPT_LABELS},
         {"split", no_argument, 0, OPT_SPLIT},       {"no-split", no_argument, 0, OPT_NOSPLIT},
         {"max-trials", required_argument, 0, OPT_MAXTRIALS}, {"help", no_argument, 0, 'h'},
         CLI_COMMON_LONGOPTS,                        {0, 0, 0, 0}};
@@ -1455,7 +1542,8 @@ int cmd_plot(int argc, char **argv)
     case 3: r = plot_states(&o); break;
     case 4: r = plot_reconstruction(&o); break;
     case 5: r = plot_flow(&o); break;
-    default: r = plot_training(&o); break;
+    case 6: r = plot_training(&o); break;
+    default: r = plot_decoding(&o); break;
     }
     if (r < 0) rc = CLI_USAGE; /* usage errors already reported */
     else if (r) rc = cli_fail(CMD);

@@ -360,5 +360,35 @@ TEST(field_pca_of_3d_positions)
     t_png_free(&p);
 }
 
-RUN_TESTS(T(embedding_categories_where_the_data_are), T(embedding_bad_inputs), T(distances_heatmap_and_mds),
+TEST(decoding_truth_and_prediction)
+{
+    enum { N = 300, Y = 2 };
+    ndyn_array *pr = ndyn_array_alloc2(NDYN_F64, N, Y), *tr = ndyn_array_alloc2(NDYN_F64, N, Y);
+    for (int i = 0; i < N * Y; i++) {
+        ((double *)tr->data)[i] = sin(0.05 * i);
+        ((double *)pr->data)[i] = i < 100 * Y ? NAN : sin(0.05 * i) + 0.05; /* first third never tested */
+    }
+    char in[256], out[256], args[1024], err[4096];
+    const char *names[2] = {"pred", "truth"};
+    ndyn_array *arrs[2] = {pr, tr};
+    save(t_tmp("metrics.npz", in, sizeof in), 2, names, arrs);
+    snprintf(args, sizeof args, "decoding %s -o %s --outputs 1", in, t_tmp("decode.png", out, sizeof out));
+    CHECK(run(args, err, sizeof err) == 0);
+    t_png p;
+    CHECK(t_png_load(out, &p) == 0);
+    /* the decoded curve (blue) covers the last two thirds of the samples only */
+    long left = t_count_color(&p, 0, 0, p.w / 3, p.h, 0x1f, 0x77, 0xb4, 30);
+    long right = t_count_color(&p, p.w / 2, 0, p.w - 220, p.h, 0x1f, 0x77, 0xb4, 30);
+    CHECK(left < 30 && right > 300);
+    t_png_free(&p);
+    pr = ndyn_array_alloc2(NDYN_F64, N, Y);
+    tr = ndyn_array_alloc2(NDYN_F64, N - 1, Y);
+    ndyn_array *arrs2[2] = {pr, tr};
+    save(t_tmp("metrics2.npz", in, sizeof in), 2, names, arrs2);
+    snprintf(args, sizeof args, "decoding %s -o %s", in, out);
+    CHECK(run(args, err, sizeof err) == 1);
+    CHECKF(strstr(err, "same shape") != NULL, "stderr: %s", err);
+}
+
+RUN_TESTS(T(decoding_truth_and_prediction), T(embedding_categories_where_the_data_are), T(embedding_bad_inputs), T(distances_heatmap_and_mds),
           T(states_raster), T(reconstruction_flow_training), T(field_pca_of_3d_positions))
