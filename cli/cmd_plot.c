@@ -1304,10 +1304,11 @@ static int plot_training(const plot_opts *o)
         }
         ndyn_plot_style s;
         ndyn_plot_style_default(&s);
-        s.color = ndyn_plot_category_color(color++);
+        s.color = ndyn_plot_category_color(color);
         s.size = 2;
         s.label = e->name;
         rc = line_finite_runs(axs[g], ep->data, c->data, E, &s, 1);
+        if (!rc) color++; /* skipped curves leave their colour to the next */
         if (rc == NDYN_ENONFINITE) {
             ndyn_warn("%s: curve '%s' has no finite values; not drawn", file, e->name);
             ndyn_error_clear();
