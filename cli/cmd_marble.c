@@ -14,7 +14,7 @@ static void marble_usage(FILE *f)
             "\n"
             "Verbs:\n"
             "  prepare    point clouds (pos, vel, condition) -> graph and operators (prepared.npz)\n"
-            "  fit        train the network on a prepared dataset\n"
+            "  fit        train the network on a prepared dataset or raw point clouds\n"
             "  embed      latent embedding of every point with a trained model\n"
             "  distance   optimal-transport distances between conditions\n"
             "\n"
@@ -33,9 +33,8 @@ int cmd_marble(int argc, char **argv)
         return CLI_OK;
     }
     if (!strcmp(verb, "prepare")) return marble_prepare(argc - 1, argv + 1);
-    if (!strcmp(verb, "fit") || !strcmp(verb, "embed") || !strcmp(verb, "distance")) {
-        fprintf(stderr, "ndyn marble %s: not available yet\n", verb);
-        return CLI_USAGE;
-    }
+    if (!strcmp(verb, "fit")) return marble_fit(argc - 1, argv + 1);
+    if (!strcmp(verb, "embed")) return marble_embed(argc - 1, argv + 1);
+    if (!strcmp(verb, "distance")) return marble_distance(argc - 1, argv + 1);
     return cli_usage("marble", "unknown verb '%s'; use prepare, fit, embed or distance", verb);
 }

@@ -2,6 +2,28 @@
 #ifndef NDYN_MARBLE_CLI_H
 #define NDYN_MARBLE_CLI_H
 
+#include "ndyn/geom.h"
+
 int marble_prepare(int argc, char **argv);
+int marble_fit(int argc, char **argv);
+int marble_embed(int argc, char **argv);
+int marble_distance(int argc, char **argv);
+
+/* Geometry options shared by fit and embed for raw input (cli/marble_data.c). */
+enum { MARBLE_O_K = 2000, MARBLE_O_DELTA, MARBLE_O_SPACING, MARBLE_O_EIG };
+#define MARBLE_GEOM_LONGOPTS                                                  \
+    {"k", required_argument, 0, MARBLE_O_K},                                  \
+    {"delta", required_argument, 0, MARBLE_O_DELTA},                          \
+    {"spacing", required_argument, 0, MARBLE_O_SPACING},                      \
+    {"eigenvectors", required_argument, 0, MARBLE_O_EIG}
+#define MARBLE_GEOM_HELP                                                                   \
+    "Geometry, used only when --data holds raw point clouds (pos, vel, condition):\n"       \
+    "      --k K                CkNN neighbours (default: 20)\n"                            \
+    "      --delta X            CkNN delta (default: 1.0)\n"                                \
+    "      --spacing X          farthest-point sampling, fraction of the diameter (default: 0)\n" \
+    "      --eigenvectors K     Laplacian eigenpairs: 0 Chebyshev diffusion, -1 all (default: 0)\n"
+int marble_geom_option(const char *cmd, int c, const char *arg, ndyn_geom_params *p, int *rc);
+/* A prepared dataset (arrays graph/..., op/...) or raw pos/vel prepared with gp. */
+int marble_load_data(const char *path, const ndyn_geom_params *gp, ndyn_geom_data **out);
 
 #endif

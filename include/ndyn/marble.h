@@ -1,0 +1,166 @@
+/* ndyn MARBLE: learn latent representations of local flow fields (spec
+ * marble.md §7-13) and embed every point.
+ *
+ * liblinear-shaped API:
+ *   ndyn_marble_params_default / ndyn_marble_check_params   hyper-parameters
+ *   ndyn_marble_data                                         what the model reads
+ *   ndyn_marble_model_new / _free                            a model (weights)
+ *   ndyn_marble_fit                                          train (or resume)
+ *   ndyn_marble_transform                                    embed every point
+ *   ndyn_marble_save / ndyn_marble_load                      model files (.npz)
+ *
+ * Model (flat mode: the d = D coordinate axes are the directions):
+ *   F   = H_t f                       diffusion, learnable t >= 1e-8 (§9)
+ *   X0  = F, Xp = [K_1 X(p-1), ..., K_d X(p-1)], column r*d + c (§8)
+ *   features: [pos if include_positions] + X0 (if include_self) + X1 ... Xo,
+ *     each block L2-normalised per row with vec_norm; or, with inner_product,
+ *     C = sum_p d^p channels of s-vectors and feature_i = tanh(x_i . sum_j O_j x_j) (§10)
+ *   MLP: Linear -> BatchNorm1d -> ReLU -> Dropout per hidden layer, plain last (§11)
+ *   emb_norm: z / ||z||
+ * Loss (§12): -mean log sig(z.z+) - mean log sig(-z.z-) + sig(sum_mask ||z - mean||) - 0.5.
+ */
+#ifndef NDYN_MARBLE_H
+#define NDYN_MARBLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ndyn/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NDYN_MARBLE_MAX_HIDDEN 8
+
+typedef struct ndyn_marble_params {
+    int epochs;             /* training epochs (100) */
+    int batch_size;         /* anchors per minibatch (64) */
+    double lr;              /* SGD learning rate (0.01) */
+    double momentum;        /* SGD momentum (0.9) */
+    double dropout;         /* dropout probability after each hidden layer (0.0) */
+    int batch_norm;         /* BatchNorm1d after each hidden Linear (1) */
+    int n_hidden;           /* number of hidden layers (1) */
+    int hidden[NDYN_MARBLE_MAX_HIDDEN]; /* hidden widths ({32}) */
+    int bias;               /* Linear layers have a bias (1) */
+    int order;              /* order o of the gradient filters, >= 1 (2) */
+    int inner_product;      /* embedding-agnostic inner-product features (0) */
+    int diffusion;          /* learnable diffusion layer (1) */
+    int include_positions;  /* prepend the positions to the features (0) */
+    int include_self;       /* keep the order-0 block X0 (1) */
+    int out_channels;       /* latent dimension E (3) */
+    int vec_norm;           /* L2-normalise each order block per row (0) */
+    int emb_norm;           /* L2-normalise the embedding (0) */
+    double tau0;            /* initial diffusion time (0.0) */
+    uint64_t seed;          /* drives initialisation, split, sampling, dropout (0) */
+    int compat_sampling;    /* 1: the reference's sampling (positives may be the anchor,
+                               negatives from any split); 0: ndyn's fix of defect B13 (0) */
+    int exclude_neighbour_negatives; /* ndyn sampling: negatives avoid the anchor's
+                                        neighbours (0) */
+    double val_frac;        /* validation fraction of the nodes (0.1) */
+    double test_frac;       /* test fraction (0.1) */
+    double lr_factor;       /* ReduceLROnPlateau factor (0.1) */
+    int lr_patience;        /* ReduceLROnPlateau patience in epochs (10) */
+    double lr_threshold;    /* ReduceLROnPlateau relative threshold (1e-4) */
+} ndyn_marble_params;
+
+void ndyn_marble_params_default(ndyn_marble_params *p);
+
+/* The prepared dataset as the model reads it; every pointer is borrowed.
+ * The gradient kernels K_1..K_d share one CSR pattern (rows = targets), which
+ * holds every graph edge and the diagonal; the off-diagonal pattern is also
+ * the graph used for sampling and for o-hop neighbourhoods. */
+typedef struct ndyn_marble_data {
+    size_t n;                 /* points */
+    size_t dim;               /* ambient dimension D of pos */
+    size_t s;                 /* signal dimension */
+    size_t d;                 /* number of directional kernels */
+    const double *pos;        /* (n, dim) */
+    const double *signal;     /* (n, s) the vector field */
+    const int32_t *condition; /* (n,) condition of each point, or NULL */
+    const uint8_t *mask;      /* (n,) coagulation mask, or NULL */
+    const int64_t *k_ptr;     /* (n+1,) */
+    const int32_t *k_idx;     /* (nnz,) column indices */
+    const double *k_val;      /* (d, nnz) values of K_c */
+    size_t n_eig;             /* eigenpairs of L_sym (0: no diffusion possible) */
+    const double *evals;      /* (n_eig,) */
+    const double *evecs;      /* (n, n_eig), orthonormal columns */
+    const double *dhalf;      /* (n,) sqrt of the weighted degrees */
+    /* Alternative heat-kernel action (e.g. Chebyshev, no eigenpairs): fills
+     * Hf (nsel, s) = (H_t f)[rows] and dHf = d/dt of it. Used when set. */
+    int (*heat_fn)(void *ctx, double t, const size_t *rows, size_t nsel, double *Hf,
+                   double *dHf);
+    void *heat_ctx;
+} ndyn_marble_data;
+
+/* Validate p alone (data == NULL) or against a dataset: ranges, shapes, and
+ * combinations (vec_norm needs s > 1, diffusion needs eigenpairs, ...). */
+int ndyn_marble_check_params(const ndyn_marble_params *p, const ndyn_marble_data *data);
+/* Validate a dataset: sizes, CSR structure, finite values. */
+int ndyn_marble_check_data(const ndyn_marble_data *data);
+
+/* Input features of the MLP for signal dim s, d kernels, ambient dim (for
+ * include_positions); and the number of learnable parameters (the diffusion
+ * time always counts, as in the reference). */
+size_t ndyn_marble_feature_count(const ndyn_marble_params *p, size_t s, size_t d, size_t dim);
+size_t ndyn_marble_param_count(const ndyn_marble_params *p, size_t s, size_t d, size_t dim);
+
+/* The model's view of a prepared geom dataset (flat mode): the kernels merged
+ * into one CSR pattern, the eigenpairs if geom computed them, else geom's
+ * Chebyshev heat action. Owns what it builds; borrows g (keep it alive). */
+struct ndyn_geom_data;
+typedef struct ndyn_marble_ops {
+    ndyn_marble_data data;
+    int64_t *ptr;
+    int32_t *idx;
+    double *val;
+    void *heat;          /* ndyn_geom_heat, when there are no eigenpairs */
+} ndyn_marble_ops;
+int ndyn_marble_ops_from_geom(const struct ndyn_geom_data *g, ndyn_marble_ops **out);
+void ndyn_marble_ops_free(ndyn_marble_ops *ops);
+
+typedef struct ndyn_marble_model ndyn_marble_model;
+
+/* A fresh model for data of shape (s, d, dim), weights initialised from
+ * p->seed (PyTorch's default uniform(-1/sqrt(fan_in), 1/sqrt(fan_in))). */
+int ndyn_marble_model_new(const ndyn_marble_params *p, size_t s, size_t d, size_t dim,
+                          ndyn_marble_model **out);
+void ndyn_marble_model_free(ndyn_marble_model *m);
+const ndyn_marble_params *ndyn_marble_model_params(const ndyn_marble_model *m);
+size_t ndyn_marble_model_out_dim(const ndyn_marble_model *m);
+double ndyn_marble_model_diffusion_time(const ndyn_marble_model *m);
+int ndyn_marble_model_epoch(const ndyn_marble_model *m);   /* epochs trained */
+/* Change the epoch total of a (loaded) model before resuming. */
+int ndyn_marble_set_epochs(ndyn_marble_model *m, int epochs);
+
+/* Training history, one entry per epoch. */
+typedef struct ndyn_marble_history {
+    size_t n;
+    double *epoch, *train_loss, *val_loss, *lr, *diffusion_time;
+    double test_loss;   /* of the best-validation model, once at the end */
+    int best_epoch;
+} ndyn_marble_history;
+void ndyn_marble_history_free(ndyn_marble_history *h);
+
+/* Train for the remaining epochs (p->epochs minus those already trained, so a
+ * loaded model resumes), keep the best-validation weights, restore them at
+ * the end. history may be NULL. Progress on stderr (see core.h). */
+int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *data, ndyn_marble_history *history);
+
+/* Embed every point in eval mode: emb is (n, E). */
+int ndyn_marble_transform(const ndyn_marble_model *m, const ndyn_marble_data *data, double *emb);
+
+/* Embed the given nodes with their o-hop neighbourhoods (eval mode):
+ * emb is (n_nodes, E). Equals the rows of ndyn_marble_transform. */
+int ndyn_marble_embed_nodes(const ndyn_marble_model *m, const ndyn_marble_data *data,
+                            const int32_t *nodes, size_t n_nodes, double *emb);
+
+/* Model files (.npz): hyper-parameters, weights, BatchNorm statistics,
+ * optimiser and scheduler state, best weights, epoch, a checksum. */
+int ndyn_marble_save(const ndyn_marble_model *m, const char *path);
+int ndyn_marble_load(const char *path, ndyn_marble_model **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

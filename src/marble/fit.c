@@ -1,0 +1,171 @@
+/* MARBLE training: SGD with momentum, ReduceLROnPlateau on the mean train
+ * loss, validation each epoch, best-validation checkpoint, resume (spec §13). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "marble/marble_internal.h"
+
+void mb_sgd_step(ndyn_marble_model *m, const double *grad)
+{
+    double mu = m->par.momentum, lr = m->lr;
+    for (size_t i = 0; i < m->n_params; i++) {
+        m->velocity[i] = mu * m->velocity[i] + grad[i];
+        m->params[i] -= lr * m->velocity[i];
+    }
+    m->has_velocity = 1;
+}
+
+/* ReduceLROnPlateau (mode min, relative threshold, cooldown 0, eps 1e-8). */
+static void plateau_step(ndyn_marble_model *m, double loss)
+{
+    if (loss < m->plateau_best * (1.0 - m->par.lr_threshold)) {
+        m->plateau_best = loss;
+        m->plateau_bad = 0;
+    } else {
+        m->plateau_bad++;
+    }
+    if (m->plateau_bad > m->par.lr_patience) {
+        double nl = m->lr * m->par.lr_factor;
+        if (m->lr - nl > 1e-8) m->lr = nl;
+        m->plateau_bad = 0;
+    }
+}
+
+static int hist_push(ndyn_marble_history *h, size_t cap, double ep, double tr, double va,
+                     double lr, double t)
+{
+    if (!h) return NDYN_OK;
+    if (!h->epoch) {
+        h->epoch = ndyn_malloc_array(cap, sizeof(double));
+        h->train_loss = ndyn_malloc_array(cap, sizeof(double));
+        h->val_loss = ndyn_malloc_array(cap, sizeof(double));
+        h->lr = ndyn_malloc_array(cap, sizeof(double));
+        h->diffusion_time = ndyn_malloc_array(cap, sizeof(double));
+        if (!h->epoch || !h->train_loss || !h->val_loss || !h->lr || !h->diffusion_time)
+            return NDYN_ENOMEM;
+    }
+    h->epoch[h->n] = ep; h->train_loss[h->n] = tr; h->val_loss[h->n] = va;
+    h->lr[h->n] = lr; h->diffusion_time[h->n] = t;
+    h->n++;
+    return NDYN_OK;
+}
+
+/* Mean loss over the nodes of one split in eval mode (sampling from stream). */
+static int eval_split(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
+                      const uint8_t *split, const int32_t *nodes, size_t nn, uint64_t stream,
+                      double *out)
+{
+    *out = NAN;
+    if (nn == 0) return NDYN_OK;
+    size_t bs = (size_t)m->par.batch_size;
+    int32_t *batch = ndyn_malloc_array(3 * bs, sizeof(int32_t));
+    if (!batch) return NDYN_ENOMEM;
+    ndyn_rng r;
+    ndyn_rng_init(&r, m->par.seed, stream);
+    double tot = 0;
+    size_t nbat = 0;
+    int rc = NDYN_OK;
+    for (size_t b0 = 0; b0 < nn && !rc; b0 += bs) {
+        size_t nb = nn - b0 < bs ? nn - b0 : bs;
+        memcpy(batch, nodes + b0, nb * sizeof(int32_t));
+        mb_sample(&m->par, g, split, nodes, nn, batch, nb, &r, batch + nb, batch + 2 * nb);
+        double l;
+        rc = mb_batch_loss_grad(m, g, w, batch, nb, 0, 0, NULL, &l, NULL, NULL);
+        tot += l;
+        nbat++;
+    }
+    free(batch);
+    if (!rc) *out = tot / (double)nbat;
+    return rc;
+}
+
+int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble_history *hist)
+{
+    int rc = ndyn_marble_check_params(&m->par, g);
+    if (rc) return rc;
+    if (g->s != m->s || g->d != m->d || g->dim != m->dim)
+        return ndyn_error(NDYN_ESHAPE, "marble: the model was built for s = %zu, d = %zu, "
+                          "dim = %zu but the data has %zu, %zu, %zu", m->s, m->d, m->dim, g->s,
+                          g->d, g->dim);
+    if (hist) memset(hist, 0, sizeof *hist);
+    size_t n = g->n, bs = (size_t)m->par.batch_size;
+    uint8_t *split = ndyn_malloc_array(n, 1);
+    int32_t *lists = ndyn_malloc_array(n, sizeof(int32_t));
+    int32_t *batch = ndyn_malloc_array(3 * bs, sizeof(int32_t));
+    double *grad = ndyn_malloc_array(m->n_params, sizeof(double));
+    mb_work w;
+    memset(&w, 0, sizeof w);
+    if (!split || !lists || !batch || !grad) { rc = NDYN_ENOMEM; goto done; }
+    if ((rc = mb_split(n, m->par.val_frac, m->par.test_frac, m->par.seed, split))) goto done;
+    size_t cnt[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) cnt[split[i]]++;
+    int32_t *tr = lists, *va = lists + cnt[0], *te = va + cnt[1];
+    size_t fill[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        int32_t *dst = split[i] == 0 ? tr : split[i] == 1 ? va : te;
+        dst[fill[split[i]]++] = (int32_t)i;
+    }
+    if ((rc = mb_work_init(&w, m, g))) goto done;
+    size_t cap = m->par.epochs > m->epoch ? (size_t)(m->par.epochs - m->epoch) : 1;
+    int32_t *perm = ndyn_malloc_array(cnt[0], sizeof(int32_t));
+    if (!perm) { rc = NDYN_ENOMEM; goto done; }
+    ndyn_progress prog;
+    ndyn_progress_begin(&prog, "marble fit", (size_t)m->par.epochs);
+    for (int ep = m->epoch; ep < m->par.epochs && !rc; ep++) {
+        ndyn_rng r;
+        ndyn_rng_init(&r, m->par.seed, 1000 + (uint64_t)ep);
+        memcpy(perm, tr, cnt[0] * sizeof(int32_t));
+        for (size_t i = cnt[0]; i > 1; i--) {
+            size_t j = (size_t)ndyn_rng_below(&r, i);
+            int32_t t = perm[i - 1]; perm[i - 1] = perm[j]; perm[j] = t;
+        }
+        double tot = 0;
+        size_t nbat = 0;
+        for (size_t b0 = 0; b0 < cnt[0] && !rc; b0 += bs) {
+            size_t nb = cnt[0] - b0 < bs ? cnt[0] - b0 : bs;
+            memcpy(batch, perm + b0, nb * sizeof(int32_t));
+            mb_sample(&m->par, g, split, tr, cnt[0], batch, nb, &r, batch + nb, batch + 2 * nb);
+            if (m->params[m->off_t] < MB_T_MIN) m->params[m->off_t] = MB_T_MIN;
+            double l;
+            rc = mb_batch_loss_grad(m, g, &w, batch, nb, 1, 1, &r, &l, grad, NULL);
+            if (rc) break;
+            mb_sgd_step(m, grad);
+            tot += l;
+            nbat++;
+        }
+        if (rc) break;
+        double train_loss = tot / (double)(nbat ? nbat : 1), val_loss;
+        if (m->params[m->off_t] < MB_T_MIN) m->params[m->off_t] = MB_T_MIN;
+        rc = eval_split(m, g, &w, split, va, cnt[1], 2000000 + (uint64_t)ep, &val_loss);
+        if (rc) break;
+        double lr_used = m->lr;
+        plateau_step(m, train_loss);
+        if (val_loss < m->best_val) {
+            m->best_val = val_loss;
+            m->best_epoch = ep;
+            memcpy(m->best_params, m->params, m->n_params * sizeof(double));
+            memcpy(m->best_buffers, m->buffers, m->n_buffers * sizeof(double));
+        }
+        m->epoch = ep + 1;
+        rc = hist_push(hist, cap, ep, train_loss, val_loss, lr_used, m->params[m->off_t]);
+        ndyn_progress_update(&prog, (size_t)ep + 1, "train %.4f val %.4f lr %.2g t %.3g",
+                             train_loss, val_loss, lr_used, m->params[m->off_t]);
+    }
+    ndyn_progress_end(&prog);
+    free(perm);
+    if (rc) goto done;
+    if (m->best_epoch >= 0) {
+        memcpy(m->params, m->best_params, m->n_params * sizeof(double));
+        memcpy(m->buffers, m->best_buffers, m->n_buffers * sizeof(double));
+    }
+    if (hist) {
+        hist->best_epoch = m->best_epoch;
+        if (m->params[m->off_t] < MB_T_MIN) m->params[m->off_t] = MB_T_MIN;
+        rc = eval_split(m, g, &w, split, te, cnt[2], 3000000, &hist->test_loss);
+    }
+done:
+    mb_work_free(&w);
+    free(split); free(lists); free(batch); free(grad);
+    return rc;
+}

@@ -1,0 +1,110 @@
+/* Private parts of the MARBLE module shared by its files (and its tests). */
+#ifndef NDYN_MARBLE_INTERNAL_H
+#define NDYN_MARBLE_INTERNAL_H
+
+#include "ndyn/marble.h"
+
+#define MB_BN_EPS 1e-5
+#define MB_BN_MOMENTUM 0.1
+#define MB_T_MIN 1e-8
+#define MB_MAX_LAYERS (NDYN_MARBLE_MAX_HIDDEN + 1)
+
+/* One Linear layer (and its BatchNorm when hidden and batch_norm) inside the
+ * parameter buffer: offsets into params/grad. */
+typedef struct mb_layer {
+    size_t in, out;
+    size_t w;          /* (out, in) row-major, as torch */
+    size_t b;          /* (out,) or (size_t)-1 without bias */
+    size_t gamma, beta;/* (out,) or (size_t)-1 without BN */
+    size_t run_mean, run_var; /* offsets into buffers */
+    int hidden;        /* followed by BN?/ReLU/Dropout */
+} mb_layer;
+
+struct ndyn_marble_model {
+    ndyn_marble_params par;
+    size_t s, d, dim;
+    size_t n_blocks;       /* order blocks used (o + include_self) */
+    size_t n_channels;     /* inner-product channels C */
+    size_t n_features;     /* MLP input width */
+    size_t n_layers;
+    mb_layer layer[MB_MAX_LAYERS];
+    size_t off_t, off_o;   /* diffusion time; O matrices (C, s, s) */
+    size_t n_params;
+    double *params;        /* (n_params,) */
+    size_t n_buffers;
+    double *buffers;       /* BatchNorm running statistics */
+    /* optimiser and scheduler state */
+    double *velocity;      /* (n_params,) SGD momentum buffer */
+    int has_velocity;
+    double lr;
+    int epoch;             /* epochs trained */
+    double plateau_best;
+    int plateau_bad;
+    double best_val;
+    int best_epoch;
+    double *best_params, *best_buffers;
+};
+
+/* Workspace of one batch evaluation, reused across batches. */
+typedef struct mb_work {
+    size_t n;
+    int32_t *g2l;          /* (n,) local index or -1 */
+    int32_t *l2g;          /* (n,) local -> global */
+    size_t cnt[16];        /* nested prefix sizes of the hop sets */
+    size_t cap_rows;
+    double **X;            /* X[p] (rows, s d^p) */
+    double **dX;
+    double *F, *G, *dF;    /* diffused signal, its t-derivative, gradient */
+    double *fhat;          /* (n_eig, s) Psi^T D^1/2 f, cached */
+    double *wt;            /* (s, n_eig) scratch */
+    size_t m_cap;
+    double *act;           /* activations of the MLP */
+    double *dact;
+    double *feat_pre;      /* scratch for inner products */
+    double *kv;            /* (nnz, d) kernel values, interleaved */
+    int32_t *trow;         /* (m_cap,) local row of each target */
+    size_t trow_cap;
+    size_t act_size;
+    int fhat_ready;
+} mb_work;
+
+int mb_work_init(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *data);
+void mb_work_free(mb_work *w);
+
+/* Forward for the m target nodes (duplicates allowed). train: BatchNorm batch
+ * statistics (running statistics updated when update_stats) and dropout from
+ * rng. z is (m, E). Activations are kept in w for mb_backward. */
+int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *data, mb_work *w,
+               const int32_t *nodes, size_t mt, int train, int update_stats, ndyn_rng *rng,
+               double *z);
+/* Backward of the last mb_forward: dz (m, E) -> grad (n_params,) accumulated. */
+int mb_backward(const ndyn_marble_model *m, const ndyn_marble_data *data, mb_work *w,
+                const double *dz, double *grad);
+
+/* Contrastive loss of z (3B, E): rows [anchors; positives; negatives];
+ * mask_rows marks rows of masked nodes (NULL: none). dz (3B, E) may be NULL. */
+double mb_loss(const double *z, size_t nb, size_t e, const uint8_t *mask_rows, double *dz);
+
+/* Loss and gradient of one batch (train mode, no running-stat update unless
+ * update_stats). grad (n_params,) is overwritten. */
+int mb_batch_loss_grad(ndyn_marble_model *m, const ndyn_marble_data *data, mb_work *w,
+                       const int32_t *batch, size_t nb, int train, int update_stats,
+                       ndyn_rng *rng, double *loss, double *grad, double *z_out);
+
+/* Split: split[i] = 0 train, 1 val, 2 test, from the seed. */
+int mb_split(size_t n, double val_frac, double test_frac, uint64_t seed, uint8_t *split);
+/* Positives and negatives for the anchors (all in split `which`). */
+void mb_sample(const ndyn_marble_params *p, const ndyn_marble_data *data, const uint8_t *split,
+               const int32_t *split_nodes, size_t n_split, const int32_t *anchors, size_t nb,
+               ndyn_rng *rng, int32_t *pos, int32_t *neg);
+
+/* SGD with momentum (PyTorch semantics: v = mu v + g; p -= lr v). */
+void mb_sgd_step(ndyn_marble_model *m, const double *grad);
+/* Layout from the parameters; allocates nothing. */
+int mb_layout(ndyn_marble_model *m);
+/* Allocate a model with its layout (weights uninitialised). */
+int mb_model_alloc(const ndyn_marble_params *p, size_t s, size_t d, size_t dim,
+                   ndyn_marble_model **out);
+void mb_init_weights(ndyn_marble_model *m);
+
+#endif

@@ -1,0 +1,99 @@
+/* Test helper: a MARBLE dataset from a parity fixture written by
+ * python/marble_torch.py (dense kernels and adjacency -> one CSR pattern). */
+#ifndef NDYN_TEST_MARBLE_FIXTURE_H
+#define NDYN_TEST_MARBLE_FIXTURE_H
+
+#include "ndyn/io.h"
+#include "ndyn/marble.h"
+
+typedef struct tfix {
+    ndyn_dataset *ds;
+    ndyn_marble_data g;
+    int64_t *ptr;
+    int32_t *idx;
+    double *val;
+    double *pos, *sig, *evals, *evecs, *dhalf;
+    uint8_t *mask;
+} tfix;
+
+static const ndyn_array *tf_get(const tfix *f, const char *name)
+{
+    const ndyn_array *a = NULL;
+    if (ndyn_dataset_get(f->ds, name, &a)) return NULL;
+    return a;
+}
+
+static double *tf_f64(const tfix *f, const char *name)
+{
+    const ndyn_array *a = tf_get(f, name);
+    return a && a->dtype == NDYN_F64 ? (double *)a->data : NULL;
+}
+
+static int tf_load(tfix *f, const char *name)
+{
+    memset(f, 0, sizeof *f);
+    char path[512];
+    snprintf(path, sizeof path, "%s/marble/parity_%s.npz", NDYN_TEST_FIXTURES, name);
+    if (ndyn_npz_read(path, &f->ds)) return 1;
+    const ndyn_array *kern = tf_get(f, "kern"), *adj = tf_get(f, "adj"), *pos = tf_get(f, "pos"),
+                     *sig = tf_get(f, "signal");
+    if (!kern || !adj || !pos || !sig) return 1;
+    size_t d = kern->shape[0], n = kern->shape[1];
+    const double *K = kern->data;
+    const uint8_t *A = adj->data;
+    f->ptr = calloc(n + 1, sizeof(int64_t));
+    f->idx = malloc(n * n * sizeof(int32_t));
+    f->val = malloc(d * n * n * sizeof(double));
+    size_t nnz = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++)
+            if (i == j || A[i * n + j]) f->idx[nnz++] = (int32_t)j;
+        f->ptr[i + 1] = (int64_t)nnz;
+    }
+    for (size_t c = 0; c < d; c++)
+        for (size_t q = 0; q < nnz; q++) {
+            size_t i = 0;
+            while ((size_t)f->ptr[i + 1] <= q) i++;
+            f->val[c * nnz + q] = K[c * n * n + i * n + (size_t)f->idx[q]];
+        }
+    f->g.n = n;
+    f->g.dim = pos->shape[1];
+    f->g.s = sig->shape[1];
+    f->g.d = d;
+    f->g.pos = pos->data;
+    f->g.signal = sig->data;
+    f->g.k_ptr = f->ptr;
+    f->g.k_idx = f->idx;
+    f->g.k_val = f->val;
+    f->g.n_eig = n;
+    f->g.evals = tf_f64(f, "evals");
+    f->g.evecs = tf_f64(f, "evecs");
+    f->g.dhalf = tf_f64(f, "dhalf");
+    const ndyn_array *mask = tf_get(f, "mask");
+    int any = 0;
+    for (size_t i = 0; mask && i < n; i++) any |= ((const uint8_t *)mask->data)[i];
+    f->g.mask = any ? mask->data : NULL;
+    return 0;
+}
+
+static void tf_free(tfix *f)
+{
+    ndyn_dataset_free(f->ds);
+    free(f->ptr); free(f->idx); free(f->val);
+}
+
+/* Hyper-parameters of the fixture's config array. */
+static void tf_params(const tfix *f, ndyn_marble_params *p)
+{
+    ndyn_marble_params_default(p);
+    const int32_t *c = tf_get(f, "config")->data;
+    const ndyn_array *h = tf_get(f, "hidden");
+    p->order = c[0]; p->inner_product = c[1]; p->batch_norm = c[2]; p->include_positions = c[3];
+    p->include_self = c[4]; p->vec_norm = c[5]; p->emb_norm = c[6]; p->diffusion = c[7];
+    p->out_channels = c[8];
+    p->n_hidden = (int)h->size;
+    for (size_t i = 0; i < h->size; i++) p->hidden[i] = ((const int32_t *)h->data)[i];
+    p->lr = *tf_f64(f, "lr");
+    p->momentum = *tf_f64(f, "momentum");
+}
+#endif

@@ -1,0 +1,85 @@
+/* ndyn marble fit | embed | distance end to end on a small toy dataset:
+ * exit codes, the arrays each writes (docs/FORMATS.md), resume. */
+#include "test.h"
+#include "ndyn/io.h"
+#include "ndyn/sim.h"
+
+static int run(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&1", NDYN_TEST_EXE, args);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+TEST(fit_embed_distance)
+{
+    ndyn_sim_fields_params fp;
+    ndyn_sim_fields_defaults(&fp);
+    fp.n = 60;
+    ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_sim_fields(&fp, &ds));
+    if (!ds) return;
+    char raw[256], model[256], emb[256], dist[256], hist[256], cmd[2048];
+    t_tmp("mcli_raw.npz", raw, sizeof raw);
+    t_tmp("mcli_model.npz", model, sizeof model);
+    t_tmp("mcli_model.history.npz", hist, sizeof hist);
+    t_tmp("mcli_emb.npz", emb, sizeof emb);
+    t_tmp("mcli_dist.npz", dist, sizeof dist);
+    CHECK_OK(ndyn_dataset_save(raw, ds, 0));
+    ndyn_dataset_free(ds);
+    CHECK(run("marble fit --help") == 0);
+    CHECK(run("marble embed --help") == 0);
+    CHECK(run("marble distance --help") == 0);
+    CHECK(run("marble fit --bogus") == 2);
+    CHECK(run("marble fit --data x.npz --order 0") == 2);
+    CHECK(run("marble fit --data does-not-exist.npz") == 1);
+    snprintf(cmd, sizeof cmd, "marble fit --data %s --out %s --epochs 2 --k 10 --batch-size 32 --hidden 8 --out-channels 2 --seed 3", raw, model);
+    CHECK(run(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "marble embed --model %s --data %s --out %s --k 10", model, raw, emb);
+    CHECK(run(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "marble distance --emb %s --out %s --clusters 5", emb, dist);
+    CHECK(run(cmd) == 0);
+    ndyn_dataset *e = NULL, *d = NULL, *h = NULL;
+    CHECK_OK(ndyn_npz_read(emb, &e));
+    CHECK_OK(ndyn_npz_read(dist, &d));
+    CHECK_OK(ndyn_npz_read(hist, &h));
+    const ndyn_array *a;
+    if (e) {
+        CHECK_OK(ndyn_dataset_get(e, "emb", &a));
+        if (!ndyn_dataset_get(e, "emb", &a)) CHECK(a->ndim == 2 && a->shape[0] == 240 && a->shape[1] == 2);
+        CHECK(ndyn_dataset_get(e, "condition", &a) == 0 && a->dtype == NDYN_I32 && a->size == 240);
+        CHECK(ndyn_dataset_get(e, "pos", &a) == 0 && a->size == 480);
+    }
+    if (d) {
+        CHECK(ndyn_dataset_get(d, "dist", &a) == 0 && a->size == 16);
+        if (!ndyn_dataset_get(d, "dist", &a)) {
+            const double *x = a->data;
+            for (int i = 0; i < 4; i++) {
+                CHECK(x[i * 4 + i] == 0);
+                for (int j = 0; j < 4; j++) CHECK(x[i * 4 + j] == x[j * 4 + i] && x[i * 4 + j] >= 0);
+            }
+        }
+        CHECK(ndyn_dataset_get(d, "mds", &a) == 0 && a->size == 8);
+        CHECK(ndyn_dataset_get(d, "gamma", &a) == 0 && a->ndim == 4 && a->size == 4 * 4 * 25);
+        CHECK(ndyn_dataset_get(d, "centers", &a) == 0 && a->size == 10);
+    }
+    if (h) {
+        CHECK(ndyn_dataset_get(h, "epoch", &a) == 0 && a->size == 2);
+        CHECK(ndyn_dataset_get(h, "train_loss", &a) == 0 && a->size == 2);
+        CHECK(ndyn_dataset_get(h, "val_loss", &a) == 0 && a->size == 2);
+        CHECK(ndyn_dataset_get(h, "lr", &a) == 0 && a->size == 2);
+    }
+    ndyn_dataset_free(e); ndyn_dataset_free(d); ndyn_dataset_free(h);
+    /* resume to 3 epochs */
+    snprintf(cmd, sizeof cmd, "marble fit --data %s --out %s --resume %s --epochs 3 --k 10", raw, model, model);
+    CHECK(run(cmd) == 0);
+    CHECK_OK(ndyn_npz_read(hist, &h));
+    if (h) CHECK(ndyn_dataset_get(h, "epoch", &a) == 0 && a->size == 1 && ((double *)a->data)[0] == 2);
+    ndyn_dataset_free(h);
+    /* exact distances without clusters */
+    snprintf(cmd, sizeof cmd, "marble distance --emb %s --out %s", emb, dist);
+    CHECK(run(cmd) == 0);
+}
+
+RUN_TESTS(T(fit_embed_distance))
