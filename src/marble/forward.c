@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "marble/marble_internal.h"
 
 #define NONE ((size_t)-1)
@@ -171,25 +173,47 @@ static int diffuse_rows(const ndyn_marble_model *m, const ndyn_marble_data *g, m
     }
     double t = m->params[m->off_t];
     if (t < MB_T_MIN) t = MB_T_MIN;
-    size_t ne = g->n_eig;
-    double *W = w->wt, *WL = w->wt + ne * s;
-    for (size_t r = 0; r < s; r++)
-        for (size_t k = 0; k < ne; k++) {
-            double e = exp(-g->evals[k] * t);
-            W[r * ne + k] = w->fhat[r * ne + k] * e;
-            WL[r * ne + k] = -g->evals[k] * W[r * ne + k];
+    size_t ne = g->n_eig, s2 = 2 * s;
+    /* WT (ne, 2s): columns r of e^{-lambda t} fhat and s + r of -lambda e^{-lambda t} fhat,
+     * so the row loop accumulates 2s independent sums (vectorisable) */
+    double *WT = w->wt;
+    for (size_t k = 0; k < ne; k++) {
+        double e = exp(-g->evals[k] * t);
+        for (size_t r = 0; r < s; r++) {
+            double a = w->fhat[r * ne + k] * e;
+            WT[k * s2 + r] = a;
+            WT[k * s2 + s + r] = -g->evals[k] * a;
         }
+    }
 #pragma omp parallel for schedule(static) if (rows * ne * s > 200000)
     for (size_t l = 0; l < rows; l++) {
         size_t i = (size_t)w->l2g[l];
         const double *psi = g->evecs + i * ne;
+        if (l + 2 < rows) {   /* the rows are scattered: fetch two rows ahead */
+            const char *nx = (const char *)(g->evecs + (size_t)w->l2g[l + 2] * ne);
+            for (size_t b = 0; b < ne * sizeof(double); b += 64) __builtin_prefetch(nx + b);
+        }
         double inv = 1.0 / g->dhalf[i];
+        double acc[64];
+        double *ac = s2 <= 64 ? acc : NULL;
+        if (!ac) {
+            /* wide signals: plain dot products */
+            for (size_t r = 0; r < s2; r++) {
+                double a = 0;
+                for (size_t k = 0; k < ne; k++) a += psi[k] * WT[k * s2 + r];
+                if (r < s) w->F[l * s + r] = a * inv; else w->G[l * s + r - s] = a * inv;
+            }
+            continue;
+        }
+        for (size_t r = 0; r < s2; r++) ac[r] = 0;
+        for (size_t k = 0; k < ne; k++) {
+            double pk = psi[k];
+            const double *wk = WT + k * s2;
+            for (size_t r = 0; r < s2; r++) ac[r] += pk * wk[r];
+        }
         for (size_t r = 0; r < s; r++) {
-            double a = 0, b = 0;
-            const double *wr = W + r * ne, *wl = WL + r * ne;
-            for (size_t k = 0; k < ne; k++) { a += psi[k] * wr[k]; b += psi[k] * wl[k]; }
-            w->F[l * s + r] = a * inv;
-            w->G[l * s + r] = b * inv;
+            w->F[l * s + r] = ac[r] * inv;
+            w->G[l * s + r] = ac[s + r] * inv;
         }
     }
     return NDYN_OK;
@@ -352,15 +376,11 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
         double *Y = wbuf(w, B_LAYER(li, 0), mt * no);
         if (!Y) return NDYN_ENOMEM;
         const double *W = m->params + L->w;
-        for (size_t i = 0; i < mt; i++) {
-            const double *xr = in + i * ni;
-            for (size_t j = 0; j < no; j++) {
-                double a = L->b != NONE ? m->params[L->b + j] : 0.0;
-                const double *wr = W + j * ni;
-                for (size_t k = 0; k < ni; k++) a += wr[k] * xr[k];
-                Y[i * no + j] = a;
-            }
-        }
+        for (size_t i = 0; i < mt; i++)
+            for (size_t j = 0; j < no; j++) Y[i * no + j] = L->b != NONE ? m->params[L->b + j] : 0.0;
+        /* Y (mt, no) += X (mt, ni) W^T */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)mt, (int)no, (int)ni, 1.0, in,
+                    (int)ni, W, (int)ni, 1.0, Y, (int)no);
         if (!L->hidden) { in = Y; break; }
         double *H = wbuf(w, B_LAYER(li, 2), mt * no);
         double *XH = wbuf(w, B_LAYER(li, 1), mt * no);
@@ -492,28 +512,14 @@ int mb_backward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *
         const double *X = li == 0 ? wbuf(w, B_FEAT, mt * m->n_features)
                                   : wbuf(w, B_LAYER(li - 1, 2), mt * ni);
         const double *W = m->params + L->w;
-        double *gW = grad + L->w;
-        for (size_t i = 0; i < mt; i++) {
-            const double *dy = dcur + i * no, *x = X + i * ni;
-            for (size_t j = 0; j < no; j++) {
-                double a = dy[j];
-                if (a == 0.0) continue;
-                double *gw = gW + j * ni;
-                for (size_t k = 0; k < ni; k++) gw[k] += a * x[k];
-            }
-            if (L->b != NONE) for (size_t j = 0; j < no; j++) grad[L->b + j] += dy[j];
-        }
-        for (size_t i = 0; i < mt; i++) {
-            double *dx = dnext + i * ni;
-            memset(dx, 0, ni * sizeof(double));
-            const double *dy = dcur + i * no;
-            for (size_t j = 0; j < no; j++) {
-                double a = dy[j];
-                if (a == 0.0) continue;
-                const double *wr = W + j * ni;
-                for (size_t k = 0; k < ni; k++) dx[k] += a * wr[k];
-            }
-        }
+        /* gW (no, ni) += dY^T X; db += column sums of dY; dX (mt, ni) = dY W */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)no, (int)ni, (int)mt, 1.0, dcur,
+                    (int)no, X, (int)ni, 1.0, grad + L->w, (int)ni);
+        if (L->b != NONE)
+            for (size_t i = 0; i < mt; i++)
+                for (size_t j = 0; j < no; j++) grad[L->b + j] += dcur[i * no + j];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mt, (int)ni, (int)no, 1.0, dcur,
+                    (int)no, W, (int)ni, 0.0, dnext, (int)ni);
         double *tmp = dcur; dcur = dnext; dnext = tmp;
     }
     /* dcur: d(features) (mt, n_features) */
