@@ -143,6 +143,7 @@ static void hop_sets(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_w
         size_t hi = L;
         for (size_t l = lo; l < hi; l++) {
             int32_t v = w->l2g[l];
+            if (l + 2 < hi) __builtin_prefetch(g->k_idx + g->k_ptr[w->l2g[l + 2]]);
             for (int64_t q = g->k_ptr[v]; q < g->k_ptr[v + 1]; q++) {
                 int32_t j = g->k_idx[q];
                 if (w->g2l[j] < 0) { w->g2l[j] = (int32_t)L; w->l2g[L++] = j; }
