@@ -137,6 +137,8 @@ int ndyn_marble_set_epochs(ndyn_marble_model *m, int epochs);
 typedef struct ndyn_marble_history {
     size_t n;
     double *epoch, *train_loss, *val_loss, *lr, *diffusion_time;
+    double *train_seconds;      /* wall time of the training phase of each epoch */
+    double *train_cpu_seconds;  /* process CPU time of that phase */
     double test_loss;   /* of the best-validation model, once at the end */
     int best_epoch;
 } ndyn_marble_history;
