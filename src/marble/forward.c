@@ -125,7 +125,14 @@ static int ensure_rows(const ndyn_marble_model *m, mb_work *w, size_t rows)
     return NDYN_OK;
 }
 
-/* Build the nested hop sets of the targets. */
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Build the nested hop sets of the targets. Within each level the nodes are
+ * sorted by index, so the sweeps over them walk memory forwards. */
 static void hop_sets(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
                      const int32_t *nodes, size_t mt)
 {
@@ -151,6 +158,13 @@ static void hop_sets(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_w
         }
         lo = hi;
         w->cnt[k] = L;
+    }
+    size_t a = 0;
+    for (int k = 0; k <= m->par.order; k++) {
+        size_t b = w->cnt[k];
+        qsort(w->l2g + a, b - a, sizeof(int32_t), cmp_i32);
+        for (size_t l = a; l < b; l++) w->g2l[w->l2g[l]] = (int32_t)l;
+        a = b;
     }
 }
 
