@@ -134,7 +134,7 @@ static int cmp_i32(const void *a, const void *b)
 /* Build the nested hop sets of the targets. Within each level the nodes are
  * sorted by index, so the sweeps over them walk memory forwards. */
 static void hop_sets(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
-                     const int32_t *nodes, size_t mt)
+                     const int32_t *nodes, size_t mt, int levels)
 {
     /* reset the previous map */
     size_t prev = w->cnt[m->par.order];
@@ -146,7 +146,7 @@ static void hop_sets(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_w
     }
     w->cnt[0] = L;
     size_t lo = 0;
-    for (int k = 1; k <= m->par.order; k++) {
+    for (int k = 1; k <= levels; k++) {
         size_t hi = L;
         for (size_t l = lo; l < hi; l++) {
             int32_t v = w->l2g[l];
@@ -159,8 +159,9 @@ static void hop_sets(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_w
         lo = hi;
         w->cnt[k] = L;
     }
+    for (int k = levels + 1; k <= m->par.order; k++) w->cnt[k] = L;
     size_t a = 0;
-    for (int k = 0; k <= m->par.order; k++) {
+    for (int k = 0; k <= levels; k++) {
         size_t b = w->cnt[k];
         qsort(w->l2g + a, b - a, sizeof(int32_t), cmp_i32);
         for (size_t l = a; l < b; l++) w->g2l[w->l2g[l]] = (int32_t)l;
@@ -236,10 +237,11 @@ static int diffuse_rows(const ndyn_marble_model *m, const ndyn_marble_data *g, m
 
 /* X^(p) on rows [0, rows) from X^(p-1). */
 static void kernels_forward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
-                            int p, size_t rows)
+                            int p, size_t rows, int global_src)
 {
     size_t win = xwidth(m, p - 1), d = m->d, wout = win * d;
     const double *Xi = w->X[p - 1], *KV = w->kv;
+    const int32_t *map = w->g2l;
     double *Xo = w->X[p];
 #pragma omp parallel for schedule(static) if (rows * wout > 20000)
     for (size_t l = 0; l < rows; l++) {
@@ -253,7 +255,8 @@ static void kernels_forward(const ndyn_marble_model *m, const ndyn_marble_data *
             __builtin_prefetch(KV + (size_t)g->k_ptr[vn] * d + 8);
         }
         for (int64_t q = g->k_ptr[v]; q < g->k_ptr[v + 1]; q++) {
-            const double *xj = Xi + (size_t)w->g2l[g->k_idx[q]] * win;
+            const double *xj = global_src ? g->signal + (size_t)g->k_idx[q] * win
+                                          : Xi + (size_t)map[g->k_idx[q]] * win;
             const double *kq = KV + (size_t)q * d;
             for (size_t r = 0; r < win; r++) {
                 double x = xj[r];
@@ -304,7 +307,11 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
                               g->n - 1);
     /* training clamps the diffusion time in place, as the reference */
     if (train && m->params[m->off_t] < MB_T_MIN) m->params[m->off_t] = MB_T_MIN;
-    hop_sets(m, g, w, nodes, mt);
+    /* without diffusion X0 is the fixed signal: X1 reads it by global index, so
+     * the outermost hop level is not needed, nor the backward into X0 */
+    int diffusing = P->diffusion && (w->fhat_ready || g->heat_fn);
+    w->skip_last = !diffusing;
+    hop_sets(m, g, w, nodes, mt, o - w->skip_last);
     int rc = ensure_rows(m, w, w->cnt[o]);
     if (rc) return rc;
     if (w->trow_cap < mt) {
@@ -317,7 +324,7 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
     w->m_cap = mt;
     if ((rc = diffuse_rows(m, g, w, w->cnt[o]))) return rc;
     memcpy(w->X[0], w->F, w->cnt[o] * s * sizeof(double));
-    for (int p = 1; p <= o; p++) kernels_forward(m, g, w, p, w->cnt[o - p]);
+    for (int p = 1; p <= o; p++) kernels_forward(m, g, w, p, w->cnt[o - p], p == 1 && w->skip_last);
 
     /* features of the targets */
     size_t fin = m->n_features;
@@ -603,7 +610,7 @@ int mb_backward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *
             }
         }
     }
-    for (int p = o; p >= 1; p--) kernels_backward(m, g, w, p, w->cnt[o - p]);
+    for (int p = o; p >= (w->skip_last ? 2 : 1); p--) kernels_backward(m, g, w, p, w->cnt[o - p]);
     /* dF = dX[0]; dt = sum dF * G */
     if (P->diffusion && (w->fhat_ready || g->heat_fn)) {
         double gt = 0;
