@@ -77,6 +77,7 @@ int ndyn_geom_pos_vel(const double *x, size_t T, size_t D, const size_t *trial_l
 
 /* ------------------------------------------------------------- the dataset */
 
+/* Seconds per stage; `knn` is 0 (the kNN queries are part of `graph`). */
 typedef struct ndyn_geom_timing {
     double sample, knn, graph, components, tangent, connections, kernels, laplacian, eigen;
 } ndyn_geom_timing;
@@ -111,7 +112,9 @@ typedef struct ndyn_geom_data {
 
     /* Kernels K_c, c = 0..d-1: (n x n) in flat mode, (n m x n m) blocks
      * K_c[i,j] R_ij (diagonal K_c[i,i] I) in manifold mode. Row i:
-     * (K_c f)_i = sum_j F~_c[i,j] (f_j - f_i) (spec §7), diagonal stored. */
+     * (K_c f)_i = sum_j F~_c[i,j] (f_j - f_i) (spec §7), diagonal stored.
+     * All K_c share one pattern (rowptr, col): the graph plus the diagonal,
+     * columns sorted; only val differs. */
     ndyn_csr *K;         /* (d) */
 
     /* Laplacians, symmetric forms (diagonal stored): L_sym = I - D^-1/2 W D^-1/2,

@@ -134,8 +134,31 @@ int ndyn_geom_cknn(const double *X, size_t n, size_t D, int k, double delta, ndy
     if (!idx || !dist || !rho || !rad) rc = NDYN_ENOMEM;
     if (!rc) rc = ndyn_kdtree_knn_all(t, K, idx, dist);
     if (!rc) rc = dup_check(idx, dist, n, K);
-    if (!rc) {
-        for (size_t i = 0; i < n; i++) { rho[i] = dist[i * K + K - 1]; rad[i] = delta * rho[i]; }
+    if (!rc) for (size_t i = 0; i < n; i++) { rho[i] = dist[i * K + K - 1]; rad[i] = delta * rho[i]; }
+    if (!rc && delta <= 1.0) {
+        /* Fast path: with delta <= 1 every edge has d < rho_i at its endpoint
+         * of larger rho (sqrt(rho_i rho_j) <= rho_i holds in rounding too, since
+         * sqrt(fl(x*x)) == x), so it is in that endpoint's kNN list: no radius
+         * queries needed. */
+        ndyn_csr A = {0};
+        rc = ndyn_csr_alloc(&A, n, n, n * K);
+        if (!rc) {
+            size_t o = 0;
+            for (size_t i = 0; i < n; i++) {
+                size_t st = o;
+                for (size_t q = 0; q < K; q++) {
+                    size_t j = (size_t)idx[i * K + q];
+                    if (dist[i * K + q] / sqrt(rho[i] * rho[j]) < delta) A.col[o++] = (int32_t)j;
+                }
+                qsort(A.col + st, o - st, sizeof(int32_t), cmp_i32);
+                for (size_t q = st; q < o; q++) A.val[q] = 1.0;
+                A.rowptr[i + 1] = (int64_t)o;
+            }
+            A.nnz = o;
+            rc = ndyn_geom_symmetrize(&A, X, D, G);
+        }
+        ndyn_csr_free(&A);
+    } else if (!rc) {
         free(idx); idx = NULL;
         free(dist); dist = NULL;
         cknn_ctx ctx = {rho, delta};

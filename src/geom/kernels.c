@@ -64,7 +64,10 @@ int ndyn_geom_gradient_kernels(const double *X, size_t n, size_t D, const ndyn_c
         ndyn_csr S;
         rc = ndyn_geom_pattern_with_diag(G, &S, diagpos);
         if (rc) break;
-        for (size_t i = 0; i < n; i++) {
+        long nl = (long)n;
+#pragma omp parallel for schedule(static)
+        for (long ii = 0; ii < nl; ii++) {
+            size_t i = (size_t)ii;
             const double *xi = X + i * D;
             double l1 = 0;
             for (int64_t p = S.rowptr[i]; p < S.rowptr[i + 1]; p++) {

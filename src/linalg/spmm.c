@@ -7,7 +7,7 @@ void ndyn_csr_spmm(const ndyn_csr *A, const double *X, size_t c, double alpha, d
                    double *Y)
 {
     long nr = (long)A->nrows;
-#pragma omp parallel for schedule(static) if (A->nnz * c > 200000)
+#pragma omp parallel for schedule(static) if (A->nnz * c > 4000000) /* below, thread wake-up costs more than it gains */
     for (long i = 0; i < nr; i++) {
         double *y = Y + (size_t)i * c;
         if (beta == 0.0) memset(y, 0, c * sizeof(double));
