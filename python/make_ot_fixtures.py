@@ -32,8 +32,12 @@ def main():
     rng = np.random.default_rng(20261201)
     out = {}
     c = 0
-    for kind in ["float"] * 8 + ["integer"] * 4 + ["zeros"] * 3 + ["negative"] * 3:
-        na, nb = rng.integers(1, 9), rng.integers(1, 10)
+    kinds = ["float"] * 8 + ["integer"] * 4 + ["zeros"] * 3 + ["negative"] * 3
+    sizes = [(rng.integers(1, 9), rng.integers(1, 10)) for _ in kinds]
+    # a few medium problems, where the simplex needs many (degenerate) pivots
+    kinds += ["float", "integer", "zeros"]
+    sizes += [(20, 30), (35, 25), (30, 30)]
+    for kind, (na, nb) in zip(kinds, sizes):
         a = rng.random(na) + 0.05
         b = rng.random(nb) + 0.05
         if kind == "zeros":  # some zero weights

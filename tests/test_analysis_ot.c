@@ -101,6 +101,35 @@ TEST(emd_equals_hungarian)
     }
 }
 
+TEST(emd_scale_invariant)
+{
+    /* EMD(s c) = s EMD(c) for tiny and huge cost scales, and a constant
+     * added to every cost adds that constant (the mass is 1). */
+    enum { NA = 40, NB = 50 };
+    ndyn_rng r;
+    ndyn_rng_init(&r, 8, 0);
+    static double c[NA * NB], cs[NA * NB];
+    double a[NA], b[NB], sa = 0, sb = 0;
+    rand_matrix(a, NA, &r, 0.1, 1);
+    rand_matrix(b, NB, &r, 0.1, 1);
+    for (int i = 0; i < NA; i++) sa += a[i];
+    for (int j = 0; j < NB; j++) sb += b[j];
+    for (int i = 0; i < NA; i++) a[i] /= sa;
+    for (int j = 0; j < NB; j++) b[j] /= sb;
+    rand_matrix(c, NA * NB, &r, 0, 1);
+    double t1, ts;
+    CHECK_OK(ndyn_ot_emd(a, NA, b, NB, c, NULL, &t1));
+    const double scales[] = {1e-9, 1e-4, 1e4, 1e9};
+    for (int q = 0; q < 4; q++) {
+        for (int i = 0; i < NA * NB; i++) cs[i] = c[i] * scales[q];
+        CHECK_OK(ndyn_ot_emd(a, NA, b, NB, cs, NULL, &ts));
+        CHECK_CLOSE(ts / scales[q], t1, 0, 1e-11);
+    }
+    for (int i = 0; i < NA * NB; i++) cs[i] = c[i] + 1e3;
+    CHECK_OK(ndyn_ot_emd(a, NA, b, NB, cs, NULL, &ts));
+    CHECK_CLOSE(ts - 1e3, t1, 1e-9, 0);
+}
+
 TEST(emd_integer_weights_equal_expanded_assignment)
 {
     /* Integer masses a_i, b_j: the transportation problem equals the
@@ -166,7 +195,9 @@ TEST(emd_matches_scipy_linprog)
         CHECK_OK(ndyn_dataset_get(ds, name, &val));
         size_t na = a->size, nb = b->size;
         CHECK(cost->size == na * nb);
-        double plan[128], total;
+        static double plan[64 * 64];
+        double total;
+        CHECK(na * nb <= 64 * 64);
         CHECK_OK(ndyn_ot_emd(a->data, na, b->data, nb, cost->data, plan, &total));
         CHECKF(fabs(total - ndyn_array_get(val, 0)) <= 1e-8 * (1 + fabs(total)), "case %d: %.15g vs LP %.15g",
                c, total, ndyn_array_get(val, 0));
@@ -256,6 +287,36 @@ TEST(sinkhorn_limits)
     CHECK(isfinite(t));
     ndyn_sinkhorn_params_default(&p, 0);
     CHECK_FAILS(ndyn_ot_sinkhorn(a, NA, b, NB, c, &p, plan, &t, NULL), NDYN_EINVAL);
+    /* Zero weights: their rows/columns of the plan are 0, the rest as the
+     * problem without them. */
+    for (int i = 0; i < NA * NB; i++) c[i] /= 1000;
+    double a0[NA], b0[NB], plan0[NA * NB], t0, tsub, psub[(NA - 1) * (NB - 1)], csub[(NA - 1) * (NB - 1)];
+    memcpy(a0, a, sizeof a0);
+    memcpy(b0, b, sizeof b0);
+    double ra = a0[2], rb = b0[4];
+    a0[2] = 0;
+    b0[4] = 0;
+    for (int i = 0; i < NA; i++) a0[i] /= 1 - ra;
+    for (int j = 0; j < NB; j++) b0[j] /= 1 - rb;
+    double as[NA - 1], bs[NB - 1];
+    for (int i = 0, ii = 0; i < NA; i++) {
+        if (i == 2) continue;
+        as[ii] = a0[i];
+        for (int j = 0, jj = 0; j < NB; j++) {
+            if (j == 4) continue;
+            csub[ii * (NB - 1) + jj++] = c[i * NB + j];
+        }
+        ii++;
+    }
+    for (int j = 0, jj = 0; j < NB; j++)
+        if (j != 4) bs[jj++] = b0[j];
+    ndyn_sinkhorn_params_default(&p, 0.05);
+    CHECK_OK(ndyn_ot_sinkhorn(a0, NA, b0, NB, c, &p, plan0, &t0, NULL));
+    CHECK_OK(ndyn_ot_sinkhorn(as, NA - 1, bs, NB - 1, csub, &p, psub, &tsub, NULL));
+    CHECK_CLOSE(t0, tsub, 1e-12, 1e-9);
+    for (int j = 0; j < NB; j++) CHECK(plan0[2 * NB + j] == 0);
+    for (int i = 0; i < NA; i++) CHECK(plan0[i * NB + 4] == 0);
+    check_plan(plan0, a0, b0, NA, NB, c, t0, 1e-9);
 }
 
 /* n points per condition; condition c is the base cloud shifted by shift[c]. */
@@ -407,6 +468,6 @@ TEST(cluster_distances)
 }
 
 RUN_TESTS(T(emd_equals_assignment_enumeration), T(emd_equals_hungarian),
-          T(emd_integer_weights_equal_expanded_assignment), T(emd_matches_scipy_linprog),
+          T(emd_scale_invariant), T(emd_integer_weights_equal_expanded_assignment), T(emd_matches_scipy_linprog),
           T(emd_degenerate_inputs), T(sinkhorn_limits), T(condition_distances_of_translates),
           T(condition_distances_unequal_sizes_vs_hungarian), T(cluster_distances))

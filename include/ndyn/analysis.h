@@ -191,8 +191,12 @@ typedef struct ndyn_hmm_params {
     size_t max_iter;     /* EM iterations (default 20, as the SRNN reference) */
     double tol;          /* stop when an iteration gains less than tol * (number of
                             time points) in log-likelihood (default 1e-6; 0: never) */
-    double ridge;        /* added to every covariance diagonal, times the mean
-                            per-feature variance of the data (default 1e-4) */
+    double ridge;        /* rho = ridge * (mean per-feature variance of the data);
+                            each covariance is (S_k + rho I) / N_k with S_k the
+                            posterior-weighted scatter and N_k the state's weight:
+                            the MAP estimate under the prior exp(-rho tr(Sigma^-1) / 2),
+                            which keeps a state of few points from collapsing
+                            (default 1e-4; 0: maximum likelihood) */
     size_t kmeans_n_init;/* restarts of the k-means initialisation (default 10) */
     uint64_t seed;       /* k-means seed (default 0) */
 } ndyn_hmm_params;
@@ -205,17 +209,20 @@ void ndyn_hmm_params_default(ndyn_hmm_params *p, size_t k);
  * Each trial needs len >= 1 (>= 2 somewhere for trans to be learnt) and the
  * total number of points must be >= k. loglik (p->max_iter + 1) may be NULL:
  * loglik[i] is the total log-likelihood after i EM iterations (loglik[0]
- * under the initial parameters), non-decreasing; n_iter (may be NULL): the
- * iterations run, so loglik[0 .. n_iter] are set. *out is a new model. */
+ * under the initial parameters). EM never decreases the penalised
+ * log-likelihood loglik - rho/2 sum_k tr(Sigma_k^-1) (with ridge 0: loglik
+ * itself), so with a small ridge loglik too is non-decreasing in practice.
+ * n_iter (may be NULL): the iterations run, so loglik[0 .. n_iter] are set.
+ * *out is a new model (free with ndyn_hmm_free). */
 int ndyn_hmm_fit(const double *const *y, const size_t *len, size_t n_trials, size_t d,
                  const ndyn_hmm_params *p, ndyn_hmm **out, double *loglik, size_t *n_iter);
 
 /* log N(y_t | mean_k, cov_k) for one trial y (T, d): logb (T, k). */
 int ndyn_hmm_log_emission(const ndyn_hmm *m, const double *y, size_t T, double *logb);
 
-/* Forward-backward on one trial y (T, d) (scaled recursions on emissions
- * exponentiated after subtracting each step's maximum, so stable for any
- * scale). Outputs (NULL to skip): gamma (T, k) posterior state
+/* Forward-backward on one trial y (T, d), in the log domain (stable for any
+ * scale of the emission densities; zero transition probabilities allowed).
+ * Outputs (NULL to skip): gamma (T, k) posterior state
  * probabilities; xi (T - 1, k, k), xi[t][i][j] = p(z_t = i, z_{t+1} = j | y);
  * loglik = log p(y). */
 int ndyn_hmm_posterior(const ndyn_hmm *m, const double *y, size_t T, double *gamma, double *xi,

@@ -8,6 +8,10 @@
 #include "analysis/analysis_internal.h"
 #include "analysis/ot_internal.h"
 
+/* Largest n_i * n_j for OT on points: 2^27 entries, about 3 GiB of work
+ * arrays for the exact solver. */
+#define NDYN_OT_MAX_PAIR 134217728.0
+
 static int check_ot_params(const ndyn_ot_params *p)
 {
     if (p && p->sinkhorn && !(p->sk.eps > 0 && isfinite(p->sk.eps)))
@@ -74,6 +78,18 @@ int ndyn_ot_condition_distances(const double *emb, const int *condition, size_t 
         for (size_t i = 0; i < n; i++) idx[fill[condition[i]]++] = i;
     }
     for (size_t c = 0; c < C * C; c++) dist[c] = 0.0;
+    /* The exact solver holds about three n_i x n_j arrays per pair (cost,
+     * shifted cost, flows): refuse sizes that cannot fit rather than page. */
+    for (size_t ci = 0; ci < C; ci++)
+        for (size_t cj = ci + 1; cj < C; cj++) {
+            size_t ni = start[ci + 1] - start[ci], nj = start[cj + 1] - start[cj];
+            if ((double)ni * (double)nj > NDYN_OT_MAX_PAIR) {
+                rc = ndyn_error(NDYN_EINVAL, "conditions %zu and %zu have %zu and %zu points: the cost "
+                                "matrix is too large for OT on points; use the k-means histogram variant "
+                                "(e.g. 50 clusters)", ci, cj, ni, nj);
+                goto done;
+            }
+        }
 
     /* Pairs in parallel (each its own cost matrix); a worker's message stays
      * on its thread, so a failure is reported afterwards by its status. */

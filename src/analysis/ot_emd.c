@@ -16,8 +16,9 @@
  * the leaving arc is chosen by Cunningham's rule (the last blocking arc of
  * the cycle from its apex), which keeps the tree strongly feasible and
  * rules out cycling on degenerate pivots. The tree is stored as parent
- * pointers; depths and node potentials are recomputed from it after every
- * pivot (O(nodes)), so no rounding accumulates in the potentials.
+ * pointers with child lists; after a pivot the depths and potentials of the
+ * re-hung subtree are recomputed from its new parents (not shifted), so no
+ * rounding accumulates in the potentials.
  * Rows and columns of zero weight are removed before solving. */
 #include <math.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ typedef struct {
     double big;           /* cost M of the artificial arcs into columns */
     double *flow;         /* (m + n - 1): real arcs, then artificial arc of node x at m + x */
     size_t *parent, *pred, *depth, *stamp, *stack;
+    size_t *child, *next_sib, *prev_sib; /* children as doubly linked sibling lists */
     unsigned char *up;    /* pred arc oriented node -> parent */
     double *pot;
     size_t cur_stamp;
@@ -44,6 +46,38 @@ static inline double arc_cost(const ns_t *s, size_t e)
 {
     if (e < s->m) return s->c[e];
     return (e - s->m < s->ma) ? 0.0 : s->big;
+}
+
+static void unlink_child(ns_t *s, size_t x)
+{
+    size_t p = s->parent[x];
+    if (s->prev_sib[x] != NONE) s->next_sib[s->prev_sib[x]] = s->next_sib[x];
+    else s->child[p] = s->next_sib[x];
+    if (s->next_sib[x] != NONE) s->prev_sib[s->next_sib[x]] = s->prev_sib[x];
+}
+
+static void link_child(ns_t *s, size_t x, size_t p)
+{
+    s->parent[x] = p;
+    s->prev_sib[x] = NONE;
+    s->next_sib[x] = s->child[p];
+    if (s->child[p] != NONE) s->prev_sib[s->child[p]] = x;
+    s->child[p] = x;
+}
+
+/* Depth and potential of every node of the subtree rooted at x from its
+ * parent's (depth-first over the child lists). */
+static void ns_update_subtree(ns_t *s, size_t x)
+{
+    size_t top = 0;
+    s->stack[top++] = x;
+    while (top) {
+        size_t y = s->stack[--top], p = s->parent[y];
+        double c = arc_cost(s, s->pred[y]);
+        s->depth[y] = s->depth[p] + 1;
+        s->pot[y] = s->up[y] ? s->pot[p] - c : s->pot[p] + c;
+        for (size_t ch = s->child[y]; ch != NONE; ch = s->next_sib[ch]) s->stack[top++] = ch;
+    }
 }
 
 /* Depths and potentials from the parent pointers: pot[v] = pot[u] + c_uv on
@@ -117,12 +151,13 @@ static void ns_pivot(ns_t *s, size_t e)
     /* Re-hang the subtree cut off by the leaving arc from the endpoint of e
      * on its side: reverse the parent pointers from that endpoint to the
      * child end of the leaving arc. */
-    size_t cur = side_u ? u : v, newpar = side_u ? v : u, newpred = e;
+    size_t x0 = side_u ? u : v, cur = x0, newpar = side_u ? v : u, newpred = e;
     unsigned char newup = side_u ? 1 : 0;
     for (;;) {
         size_t oldpar = s->parent[cur], oldpred = s->pred[cur];
         unsigned char oldup = s->up[cur];
-        s->parent[cur] = newpar;
+        unlink_child(s, cur);
+        link_child(s, cur, newpar);
         s->pred[cur] = newpred;
         s->up[cur] = newup;
         if (cur == leave) break;
@@ -131,7 +166,7 @@ static void ns_pivot(ns_t *s, size_t e)
         newup = (unsigned char)!oldup;
         cur = oldpar;
     }
-    ns_refresh(s);
+    ns_update_subtree(s, x0);
 }
 
 /* Block search: the arc of most negative reduced cost in the first block
@@ -193,7 +228,10 @@ int ot_emd_solve(const double *wa, size_t na, const double *wb, size_t nb, const
     s.stack = ndyn_malloc_array(s.n, sizeof *s.stack);
     s.up = ndyn_malloc_array(s.n, 1);
     s.pot = ndyn_malloc_array(s.n, sizeof *s.pot);
-    if (!cc || !s.flow || !s.parent || !s.pred || !s.depth || !s.stamp || !s.stack || !s.up ||
+    s.child = ndyn_malloc_array(s.n, sizeof *s.child);
+    s.next_sib = ndyn_malloc_array(s.n, sizeof *s.next_sib);
+    s.prev_sib = ndyn_malloc_array(s.n, sizeof *s.prev_sib);
+    if (!s.child || !s.next_sib || !s.prev_sib || !cc || !s.flow || !s.parent || !s.pred || !s.depth || !s.stamp || !s.stack || !s.up ||
         !s.pot) {
         rc = NDYN_ENOMEM;
         goto done;
@@ -210,16 +248,21 @@ int ot_emd_solve(const double *wa, size_t na, const double *wb, size_t nb, const
     for (size_t i = 0; i < s.ma; i++)
         for (size_t j = 0; j < s.mb; j++) cc[i * s.mb + j] = cost[ri[i] * nb + ci[j]] - cmin;
     s.c = cc;
+    /* M above the cost of any simple path of real arcs (at most n arcs of
+     * cost <= range), and a pricing tolerance relative to the cost range, so
+     * the solver is invariant to the scale of the costs. */
     double range = cmax - cmin;
-    s.big = (double)s.n * (range + 1.0);
+    if (!(range > 0)) range = 1.0; /* all costs equal: any plan is optimal */
+    s.big = (double)(s.n + 1) * range;
     double tol = 1e-13 * s.big;
 
     size_t root = s.n - 1;
     s.parent[root] = NONE;
     s.pred[root] = NONE;
     s.up[root] = 0;
+    for (size_t x = 0; x <= root; x++) s.child[x] = NONE;
     for (size_t x = 0; x < root; x++) {
-        s.parent[x] = root;
+        link_child(&s, x, root);
         s.pred[x] = s.m + x;
         if (x < s.ma) {
             s.up[x] = 1;
@@ -275,6 +318,9 @@ done:
     free(s.stack);
     free(s.up);
     free(s.pot);
+    free(s.child);
+    free(s.next_sib);
+    free(s.prev_sib);
     return rc;
 }
 

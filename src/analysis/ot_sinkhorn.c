@@ -5,12 +5,19 @@
  * sums:
  *   f_i = eps log a_i - eps LSE_j((g_j - c_ij) / eps)
  *   g_j = eps log b_j - eps LSE_i((f_i - c_ij) / eps)
- * Log-sum-exp with the maximum taken out never overflows, whatever eps (the
- * plain scaling form exp(-c/eps) underflows for small eps). Zero weights are
+ * The iterations run on the scaling form P = diag(u) K diag(v), two
+ * matrix-vector products (BLAS) each, with the kernel K built from the
+ * current potentials; whenever u or v leave [e^-50, e^50] they are absorbed
+ * into f, g and K is rebuilt (Schmitzer's stabilisation, as POT's
+ * sinkhorn_stabilized), and if a product underflows the iteration is done
+ * in the log domain with log-sum-exp, which never overflows whatever eps
+ * (the plain form exp(-c/eps) underflows for small eps). Zero weights are
  * dropped (their rows/columns of the plan are zero). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cblas.h>
 
 #include "analysis/ot_internal.h"
 
@@ -89,9 +96,36 @@ static double row_error(const double *c, size_t nb, const size_t *ri, size_t ma,
         const double *row = c + ri[i] * nb;
         double s = 0;
         for (size_t j = 0; j < mb; j++) s += exp((f[i] + g[j] - row[ci[j]]) / eps);
-        err += fabs(s - wa[ri[i]]);
+        err += fabs(s - wa[i]); /* wa: active weights */
     }
     return err;
+}
+
+/* Kernel K_ij = exp((f_i + g_j - c_ij) / eps) on the active entries; the
+ * scalings u, v are reset to 1. */
+static void build_kernel(const double *c, size_t nb, const size_t *ri, size_t ma, const size_t *ci,
+                         size_t mb, const double *f, const double *g, double eps, double *K, double *u,
+                         double *v)
+{
+    for (size_t i = 0; i < ma; i++) {
+        const double *row = c + ri[i] * nb;
+        for (size_t j = 0; j < mb; j++) K[i * mb + j] = exp((f[i] + g[j] - row[ci[j]]) / eps);
+        u[i] = 1.0;
+    }
+    for (size_t j = 0; j < mb; j++) v[j] = 1.0;
+}
+
+/* Move the scalings into the potentials: f += eps log u, g += eps log v. */
+static void absorb(size_t ma, size_t mb, double eps, double *f, double *g, double *u, double *v)
+{
+    for (size_t i = 0; i < ma; i++) {
+        f[i] += eps * log(u[i]);
+        u[i] = 1.0;
+    }
+    for (size_t j = 0; j < mb; j++) {
+        g[j] += eps * log(v[j]);
+        v[j] = 1.0;
+    }
 }
 
 int ndyn_ot_sinkhorn(const double *a, size_t na, const double *b, size_t nb, const double *cost,
@@ -107,6 +141,7 @@ int ndyn_ot_sinkhorn(const double *a, size_t na, const double *b, size_t nb, con
     double *la = ndyn_malloc_array(na, sizeof *la), *lb = ndyn_malloc_array(nb, sizeof *lb);
     double *f = ndyn_calloc(na, sizeof *f), *g = ndyn_calloc(nb, sizeof *g);
     double *t1 = ndyn_malloc_array(nmax, sizeof *t1), *t2 = ndyn_malloc_array(nmax, sizeof *t2);
+    double *K = NULL, *u = NULL, *v = NULL, *kv = NULL, *ktu = NULL;
     if (!ri || !ci || !la || !lb || !f || !g || !t1 || !t2) {
         rc = NDYN_ENOMEM;
         goto done;
@@ -124,18 +159,85 @@ int ndyn_ot_sinkhorn(const double *a, size_t na, const double *b, size_t nb, con
             lb[mb] = log(wb[j]);
             ci[mb++] = j;
         }
-    double eps = p->eps, err = INFINITY;
+    double err = INFINITY;
+    K = ndyn_malloc_array(ma * mb, sizeof *K);
+    u = ndyn_malloc_array(ma, sizeof *u);
+    v = ndyn_malloc_array(mb, sizeof *v);
+    kv = ndyn_malloc_array(ma, sizeof *kv);
+    ktu = ndyn_malloc_array(mb, sizeof *ktu);
+    if (!K || !u || !v || !kv || !ktu) {
+        rc = NDYN_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < ma; i++) wa[i] = wa[ri[i]]; /* active weights, in place */
+    for (size_t j = 0; j < mb; j++) wb[j] = wb[ci[j]];
+    /* Epsilon scaling: stages at eps_s = 2^s eps from about the cost range
+     * down to eps, each warm-started from the potentials of the previous one
+     * and run to a loose tolerance; the last stage runs to tol. At small eps
+     * this needs far fewer iterations than starting cold. */
+    double cmin = INFINITY, cmax = -INFINITY;
+    for (size_t i = 0; i < ma; i++)
+        for (size_t j = 0; j < mb; j++) {
+            double c = cost[ri[i] * nb + ci[j]];
+            cmin = fmin(cmin, c);
+            cmax = fmax(cmax, c);
+        }
+    int nstage = 1;
+    while (nstage < 40 && p->eps * ldexp(1.0, nstage) < 0.5 * (cmax - cmin)) nstage++;
     size_t it = 0;
-    while (it < p->max_iter) {
+    for (int stage = nstage - 1; stage >= 0 && it < p->max_iter; stage--) {
+        double eps = p->eps * ldexp(1.0, stage);
+        double stol = stage ? fmax(p->tol, 1e-3) : p->tol;
+        err = INFINITY;
+        /* One log-domain iteration first, so that no row of the kernel underflows. */
         update_rows(cost, nb, ri, ma, ci, mb, la, g, eps, f, t1);
         update_cols(cost, nb, ri, ma, ci, mb, lb, f, eps, g, t1, t2);
         it++;
-        /* The check costs as much as an update: every 10 iterations. */
-        if (it % 10 == 0 || it == p->max_iter) {
-            err = row_error(cost, nb, ri, ma, ci, mb, wa, f, g, eps) / mass;
-            if (err <= p->tol) break;
+        build_kernel(cost, nb, ri, ma, ci, mb, f, g, eps, K, u, v);
+        size_t sit = 1;
+        while (it < p->max_iter) {
+            int ok = 1;
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)ma, (int)mb, 1.0, K, (int)mb, v, 1, 0.0, kv, 1);
+            for (size_t i = 0; i < ma && ok; i++) ok = kv[i] > 0 && isfinite(wa[i] / kv[i]);
+            if (ok) {
+                for (size_t i = 0; i < ma; i++) u[i] = wa[i] / kv[i];
+                cblas_dgemv(CblasRowMajor, CblasTrans, (int)ma, (int)mb, 1.0, K, (int)mb, u, 1, 0.0, ktu, 1);
+                for (size_t j = 0; j < mb && ok; j++) ok = ktu[j] > 0 && isfinite(wb[j] / ktu[j]);
+                if (ok)
+                    for (size_t j = 0; j < mb; j++) v[j] = wb[j] / ktu[j];
+            }
+            it++;
+            sit++;
+            if (!ok) {
+                /* The scalings left the range of the kernel: absorb them and
+                 * do one iteration in the log domain. */
+                absorb(ma, mb, eps, f, g, u, v);
+                update_rows(cost, nb, ri, ma, ci, mb, la, g, eps, f, t1);
+                update_cols(cost, nb, ri, ma, ci, mb, lb, f, eps, g, t1, t2);
+                build_kernel(cost, nb, ri, ma, ci, mb, f, g, eps, K, u, v);
+                continue;
+            }
+            /* The columns are exact after each iteration; the rows are
+             * checked every 10 (the check costs one more product). */
+            if (sit % 10 == 0 || it == p->max_iter) {
+                cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)ma, (int)mb, 1.0, K, (int)mb, v, 1, 0.0, kv, 1);
+                err = 0;
+                for (size_t i = 0; i < ma; i++) err += fabs(u[i] * kv[i] - wa[i]);
+                err /= mass;
+                if (err <= stol) break;
+            }
+            double big = 0;
+            for (size_t i = 0; i < ma; i++) big = fmax(big, fabs(log(u[i])));
+            for (size_t j = 0; j < mb; j++) big = fmax(big, fabs(log(v[j])));
+            if (big > 50) {
+                absorb(ma, mb, eps, f, g, u, v);
+                build_kernel(cost, nb, ri, ma, ci, mb, f, g, eps, K, u, v);
+            }
         }
+        absorb(ma, mb, eps, f, g, u, v);
     }
+    double eps = p->eps;
+    if (!isfinite(err)) err = row_error(cost, nb, ri, ma, ci, mb, wa, f, g, eps) / mass;
     int conv = err <= p->tol;
     if (!conv)
         ndyn_warn("Sinkhorn (eps %g) stopped after %zu iterations with row-marginal error %.3g > tol %.3g; "
@@ -167,5 +269,10 @@ done:
     free(g);
     free(t1);
     free(t2);
+    free(K);
+    free(u);
+    free(v);
+    free(kv);
+    free(ktu);
     return rc;
 }
