@@ -116,6 +116,10 @@ int ndyn_prep_savgol(ndyn_trials *t, size_t window, size_t order);
 
 /* x <- sqrt(x); fails on negative values. */
 int ndyn_prep_sqrt(ndyn_trials *t);
+/* x <- 1 where x > 0, else 0: whether a bin holds any spike. MARBLE's rat
+ * example smooths spike times taken as np.where(counts) and so counts a bin
+ * with several spikes once; binarize first to reproduce it. */
+int ndyn_prep_binarize(ndyn_trials *t);
 /* x <- factor x. */
 int ndyn_prep_scale(ndyn_trials *t, double factor);
 /* Per channel, subtract the mean and divide by the standard deviation
@@ -148,6 +152,14 @@ int ndyn_prep_window_steps(const ndyn_trials *in, const long *start, long from, 
  * divided by dt: MARBLE's convention). Both outputs have T_i - 1 rows per
  * trial. Fails on a trial with a single step. */
 int ndyn_prep_flow(const ndyn_trials *x, ndyn_trials **pos, ndyn_trials **vel);
+
+/* Integrate velocities back to positions within each trial from given start
+ * positions: pos[0] = start[i], pos[t + 1] = pos[t] + scale vel[t] (the
+ * inverse of ndyn_prep_flow with scale 1; scale = dt for velocities in
+ * units per second). start is (vel->n, vel->d); out has vel's shape. Used to
+ * score decoded velocities as positions from the true start (MARBLE's
+ * macaque "optimal linear estimator"). */
+int ndyn_prep_integrate(const ndyn_trials *vel, const double *start, double scale, ndyn_trials **pos);
 
 /* ------------------------------------------------------------------ splits */
 

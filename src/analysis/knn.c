@@ -93,6 +93,9 @@ static int check_search(const double *ref, size_t nr, const double *q, size_t nq
     if (k == 0) return ndyn_error(NDYN_EINVAL, "kNN: k must be at least 1");
     if (k > nr)
         return ndyn_error(NDYN_EINVAL, "kNN: k = %zu exceeds the %zu reference points; lower k", k, nr);
+    if (nr > (size_t)INT32_MAX || nq > (size_t)INT32_MAX || d > (size_t)INT32_MAX)
+        return ndyn_error(NDYN_EINVAL, "kNN: sizes (%zu, %zu, %zu) exceed BLAS's int range; split the queries", nr, nq,
+                          d);
     if (dist != NDYN_DIST_EUCLIDEAN && dist != NDYN_DIST_COSINE)
         return ndyn_error(NDYN_EINVAL, "kNN: unknown distance %d", (int)dist);
     if (ndyn_check_finite(ref, nr * d, "kNN reference points")) return NDYN_ENONFINITE;

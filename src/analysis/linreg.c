@@ -16,14 +16,15 @@ void ndyn_linreg_free(ndyn_linreg *m)
     free(m);
 }
 
-/* SVD of the centred design: xc = U diag(s) Vt, with the centred targets
- * projected: uty = U^T yc (r, d_out). */
+/* SVD of the centred design xc = U diag(s) Vt, kept as s, Vt and the
+ * projection z = Vt xc^T yc (r, d_out) = diag(s) U^T yc of the centred
+ * targets, so that U (n, r) is never stored. */
 typedef struct {
     size_t n, d, dy, r;
     double *xmean, *ymean;  /* (d), (dy) */
     double *s;              /* (r) */
     double *vt;             /* (r, d) */
-    double *uty;            /* (r, dy) */
+    double *z;              /* (r, dy) */
 } svd_fit;
 
 static void svd_free(svd_fit *f)
@@ -32,7 +33,7 @@ static void svd_free(svd_fit *f)
     free(f->ymean);
     free(f->s);
     free(f->vt);
-    free(f->uty);
+    free(f->z);
     memset(f, 0, sizeof *f);
 }
 
@@ -52,12 +53,12 @@ static int svd_prepare(const double *x, const double *y, const size_t *rows, siz
     f->ymean = ndyn_calloc(dy, sizeof *f->ymean);
     f->s = ndyn_malloc_array(r, sizeof *f->s);
     f->vt = ndyn_malloc_array(r * d, sizeof *f->vt);
-    f->uty = ndyn_calloc(r * dy, sizeof *f->uty);
+    f->z = ndyn_calloc(r * dy, sizeof *f->z);
     double *xc = ndyn_malloc_array(n * d, sizeof *xc);
-    double *u = ndyn_malloc_array(n * r, sizeof *u);
+    double *xty = ndyn_calloc(d * dy, sizeof *xty); /* (d, dy) = xc^T yc */
     double *sup = ndyn_malloc_array(r, sizeof *sup);
     int rc = NDYN_OK;
-    if (!f->xmean || !f->ymean || !f->s || !f->vt || !f->uty || !xc || !u || !sup) {
+    if (!f->xmean || !f->ymean || !f->s || !f->vt || !f->z || !xc || !xty || !sup) {
         rc = NDYN_ENOMEM;
         goto done;
     }
@@ -71,30 +72,34 @@ static int svd_prepare(const double *x, const double *y, const size_t *rows, siz
     for (size_t i = 0; i < n; i++) {
         size_t ri = rows ? rows[i] : i;
         for (size_t j = 0; j < d; j++) xc[i * d + j] = x[ri * d + j] - f->xmean[j];
+        for (size_t k = 0; k < dy; k++) {
+            double yc = y[ri * dy + k] - f->ymean[k];
+            if (yc == 0.0) continue;
+            for (size_t j = 0; j < d; j++) xty[j * dy + k] += xc[i * d + j] * yc;
+        }
     }
-    lapack_int info = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'S', 'S', (lapack_int)n, (lapack_int)d, xc,
-                                     (lapack_int)d, f->s, u, (lapack_int)r, f->vt, (lapack_int)d, sup);
+    lapack_int info = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'N', 'S', (lapack_int)n, (lapack_int)d, xc,
+                                     (lapack_int)d, f->s, NULL, 1, f->vt, (lapack_int)d, sup);
     if (info != 0) {
         rc = info > 0 ? ndyn_error(NDYN_ECONVERGE, "linear regression: the SVD did not converge (info %d)", (int)info)
                       : ndyn_error(NDYN_EINTERNAL, "linear regression: dgesvd argument %d invalid", (int)-info);
         goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        size_t ri = rows ? rows[i] : i;
-        for (size_t j = 0; j < dy; j++) {
-            double yc = y[ri * dy + j] - f->ymean[j];
-            for (size_t c = 0; c < r; c++) f->uty[c * dy + j] += u[i * r + c] * yc;
+    for (size_t c = 0; c < r; c++)
+        for (size_t j = 0; j < d; j++) {
+            double v = f->vt[c * d + j];
+            for (size_t k = 0; k < dy; k++) f->z[c * dy + k] += v * xty[j * dy + k];
         }
-    }
 done:
     free(xc);
-    free(u);
+    free(xty);
     free(sup);
     if (rc) svd_free(f);
     return rc;
 }
 
-/* w (d, dy), b (dy) for penalty lambda: w = V diag(s / (s^2 + lambda)) U^T yc;
+/* w (d, dy), b (dy) for penalty lambda: w = V diag(1 / (s^2 + lambda)) z
+ * (= V diag(s / (s^2 + lambda)) U^T yc);
  * lambda == 0 drops singular values below max(n, d) eps s_max (numpy's lstsq
  * cutoff), giving the minimum-norm least-squares solution. */
 static void svd_solve(const svd_fit *f, double lambda, double *w, double *b)
@@ -105,12 +110,12 @@ static void svd_solve(const svd_fit *f, double lambda, double *w, double *b)
     memset(w, 0, d * dy * sizeof *w);
     for (size_t c = 0; c < r; c++) {
         double s = f->s[c], g;
-        if (lambda > 0) g = s / (s * s + lambda);
-        else g = s > cut ? 1.0 / s : 0.0;
+        if (lambda > 0) g = 1.0 / (s * s + lambda);
+        else g = s > cut ? 1.0 / (s * s) : 0.0;
         if (g == 0.0) continue;
         const double *v = f->vt + c * d;
         for (size_t j = 0; j < dy; j++) {
-            double a = g * f->uty[c * dy + j];
+            double a = g * f->z[c * dy + j];
             if (a == 0.0) continue;
             for (size_t i = 0; i < d; i++) w[i * dy + j] += v[i] * a;
         }

@@ -1,4 +1,5 @@
 /* Positions and velocities of trajectories within trials. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "prep/prep_internal.h"
@@ -35,6 +36,27 @@ int ndyn_prep_flow(const ndyn_trials *x, ndyn_trials **pos, ndyn_trials **vel)
                 p[s * d + j] = src[s * d + j];
                 v[s * d + j] = src[(s + 1) * d + j] - src[s * d + j];
             }
+    }
+    return NDYN_OK;
+}
+
+int ndyn_prep_integrate(const ndyn_trials *vel, const double *start, double scale, ndyn_trials **pos)
+{
+    if (!pos) return ndyn_error(NDYN_EINVAL, "integrate: output pointer is NULL");
+    *pos = NULL;
+    int rc = ndyn_trials_check(vel, "integrate");
+    if (rc) return rc;
+    if (!start) return ndyn_error(NDYN_EINVAL, "integrate: start positions are NULL");
+    if (!isfinite(scale)) return ndyn_error(NDYN_EINVAL, "integrate: scale %g is not finite", scale);
+    if (ndyn_check_finite(start, vel->n * vel->d, "start positions")) return NDYN_ENONFINITE;
+    if ((rc = ndyn_trials_copy(vel, pos))) return rc;
+    const size_t d = vel->d;
+    for (size_t i = 0; i < vel->n; i++) {
+        const double *v = vel->data + vel->off[i] * d;
+        double *p = (*pos)->data + (*pos)->off[i] * d;
+        for (size_t j = 0; j < d; j++) p[j] = start[i * d + j];
+        for (size_t t = 1; t < ndyn_trials_len(vel, i); t++)
+            for (size_t j = 0; j < d; j++) p[t * d + j] = p[(t - 1) * d + j] + scale * v[(t - 1) * d + j];
     }
     return NDYN_OK;
 }

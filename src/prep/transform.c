@@ -19,6 +19,15 @@ int ndyn_prep_sqrt(ndyn_trials *t)
     return NDYN_OK;
 }
 
+int ndyn_prep_binarize(ndyn_trials *t)
+{
+    int rc = ndyn_trials_check(t, "binarize");
+    if (rc) return rc;
+    const size_t nd = ndyn_trials_rows(t) * t->d;
+    for (size_t k = 0; k < nd; k++) t->data[k] = t->data[k] > 0 ? 1.0 : 0.0;
+    return NDYN_OK;
+}
+
 int ndyn_prep_scale(ndyn_trials *t, double factor)
 {
     int rc = ndyn_trials_check(t, "scale");
