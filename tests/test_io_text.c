@@ -118,5 +118,20 @@ TEST(text_refused_as_numbers)
     ndyn_array_free(x);
 }
 
-RUN_TESTS(T(text_from_numpy), T(text_writer_matches_numpy), T(text_in_npz),
+TEST(text_npy_in_datasets)
+{
+    /* ndyn_dataset_load takes a string .npy as a text entry named by the stem. */
+    ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_dataset_load(NDYN_TEST_FIXTURES "/io/text/grid.npy", &ds));
+    const ndyn_named_array *g = ds ? ndyn_dataset_find(ds, "grid") : NULL;
+    CHECK(g && !g->array && g->text && strcmp(g->text, "a\nbb\nccc\nd") == 0);
+    ndyn_dataset_free(ds);
+    /* Other unsupported .npy files keep their own message. */
+    ds = NULL;
+    CHECK_FAILS(ndyn_dataset_load(NDYN_TEST_FIXTURES "/io/npy/structured_v3.npy", &ds),
+                NDYN_EUNSUPPORTED);
+    CHECK(strstr(ndyn_errmsg(), "structured") != NULL && ds == NULL);
+}
+
+RUN_TESTS(T(text_npy_in_datasets), T(text_from_numpy), T(text_writer_matches_numpy), T(text_in_npz),
           T(text_refused_as_numbers))

@@ -199,6 +199,47 @@ TEST(switching_poisson)
     ndyn_dataset_free(ds);
 }
 
+TEST(switching_mlp_emission)
+{
+    /* rate = C tanh(C1 h + c1) + d, recomputed here from the stored weights. */
+    ndyn_sim_switching_params p = small();
+    p.emission_hidden = 8;
+    p.H = 3;
+    ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_sim_switching(&p, &ds));
+    if (!ds) return;
+    const ndyn_array *h = t_get(ds, "h", NDYN_F64, 3, (size_t[]){8, 400, 3});
+    const ndyn_array *rate = t_get(ds, "rate", NDYN_F64, 3, (size_t[]){8, 400, 10});
+    const ndyn_array *C = t_get(ds, "C", NDYN_F64, 2, (size_t[]){10, 8});
+    const ndyn_array *C1 = t_get(ds, "C1", NDYN_F64, 2, (size_t[]){8, 3});
+    const ndyn_array *c1 = t_get(ds, "c1", NDYN_F64, 1, (size_t[]){8});
+    const ndyn_array *d = t_get(ds, "d", NDYN_F64, 1, (size_t[]){10});
+    if (h && rate && C && C1 && c1 && d) {
+        const double *H = h->data, *R = rate->data, *Cd = C->data, *A = C1->data, *a = c1->data,
+                     *D = d->data;
+        double worst = 0, lin_dev = 0;
+        for (size_t k = 0; k < 8 * 400; k++) {
+            double u[8];
+            for (int m = 0; m < 8; m++) {
+                double s0 = a[m];
+                for (int j = 0; j < 3; j++) s0 += A[m * 3 + j] * H[k * 3 + j];
+                u[m] = tanh(s0);
+                lin_dev = fmax(lin_dev, fabs(u[m] - s0)); /* tanh is not linear here */
+            }
+            for (int i = 0; i < 10; i++) {
+                double v = D[i];
+                for (int m = 0; m < 8; m++) v += Cd[i * 8 + m] * u[m];
+                worst = fmax(worst, fabs(v - R[k * 10 + i]));
+            }
+        }
+        CHECKF(worst < 1e-12, "worst %g", worst);
+        CHECKF(lin_dev > 0.3, "hidden layer is nearly linear (max |tanh(s) - s| %g)", lin_dev);
+    }
+    ndyn_dataset_free(ds);
+    p.emission_hidden = 5000;
+    CHECK_FAILS(ndyn_sim_switching(&p, &ds), NDYN_EINVAL);
+}
+
 TEST(switching_seeded)
 {
     ndyn_sim_switching_params p = small();
@@ -249,5 +290,6 @@ TEST(switching_bad_params)
 }
 
 RUN_TESTS(T(switching_shapes_and_equations), T(switching_transitions_and_dwell),
-          T(switching_regimes_are_distinct), T(switching_poisson), T(switching_seeded),
+          T(switching_regimes_are_distinct), T(switching_poisson), T(switching_mlp_emission),
+          T(switching_seeded),
           T(switching_bad_params))

@@ -5,7 +5,8 @@
  * Every reader validates what it reads (magic, header, dtype, shape, sizes,
  * truncation) and fails with a message naming the file and the problem.
  * Writers write to a temporary file in the same directory and rename it, so a
- * crash never leaves a half-written file under the final name.
+ * crash never leaves a half-written file under the final name. They do not
+ * create directories; call ndyn_make_parent_dirs first for that.
  */
 #ifndef NDYN_IO_H
 #define NDYN_IO_H
@@ -117,6 +118,10 @@ int ndyn_csv_write(const char *path, const ndyn_array *a, const char *const *col
 
 /* ----------------------------------------------------------------- helpers */
 
+/* Create the missing directories above the file `path` ("out/a/" for
+ * "out/a/x.npz"), like mkdir -p; fails naming a component that is not a
+ * directory or cannot be created. The CLI calls it for every --out. */
+int ndyn_make_parent_dirs(const char *path);
 /* Write `len` bytes to `path` atomically (temporary file + rename). */
 int ndyn_write_file_atomic(const char *path, const void *buf, size_t len);
 /* Read a whole file into a malloc'ed buffer, refusing files > max_bytes. */

@@ -148,7 +148,9 @@ int ndyn_sim_fields(const ndyn_sim_fields_params *p, ndyn_dataset **out);
  * ~0.11 rad/step); fixed points are +-0.4 per coordinate with
  * alternating signs (gain 0.5). h_0 ~ N(0, 0.5^2 I).
  * Emission: a = C h_t + d with C (Y, H) entries N(0, 1/H) and d (Y,)
- * (stream 0 of the seed).
+ * (stream 0 of the seed); with emission_hidden = M > 0 a one-hidden-layer
+ * MLP instead: a = C u + d, u = tanh(C1 h_t + c1), C1 (M, H) entries
+ * N(0, 4/H), c1 (M,) entries N(0, 0.25), C (Y, M) entries N(0, 1/M).
  *   gaussian: y = a + noise * N(0, I), d ~ N(0, 0.1^2);
  *   poisson:  y ~ Poisson(rate), rate = exp(gain * a) * base_rate, d = 0
  *             (counts per bin; `noise` unused). */
@@ -166,6 +168,7 @@ typedef struct ndyn_sim_switching_params {
     double noise;       /* Gaussian observation noise std (default 0.1) */
     double base_rate;   /* Poisson: counts per bin at a = 0 (default 2) */
     double gain;        /* Poisson: log-rate gain (default 1) */
+    size_t emission_hidden; /* 0: linear emission (default); M > 0: MLP with M tanh units */
     uint64_t seed;      /* default 1 */
 } ndyn_sim_switching_params;
 
@@ -175,7 +178,8 @@ int ndyn_sim_switching_check(const ndyn_sim_switching_params *p);
  * stored as float64); states (N, T) int32; h (N, T, H) true latents;
  * rate (N, T, Y) the noise-free emission mean (Gaussian: C h + d; Poisson:
  * the rate); transition (K, K) with transition[i][j] = P(z_t=j | z_{t-1}=i);
- * W (K, H, H), b (K, H) the regimes; C (Y, H), d (Y,) the emission. */
+ * W (K, H, H), b (K, H) the regimes; C (Y, H) (MLP: (Y, M)), d (Y,) the
+ * emission, and with the MLP also C1 (M, H), c1 (M,). */
 int ndyn_sim_switching(const ndyn_sim_switching_params *p, ndyn_dataset **out);
 
 /* The dynamics of regime k (0..5) in H dimensions: W is (H, H), b is (H,). */

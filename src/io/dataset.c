@@ -226,17 +226,35 @@ int ndyn_dataset_load(const char *path, ndyn_dataset **out)
     ndyn_dataset *ds = NULL;
     switch (t) {
     case FMT_NPY: {
-        ndyn_array *a;
-        if ((rc = ndyn_npy_read(path, &a))) return rc;
+        ndyn_array *a = NULL;
+        char *text = NULL;
+        if ((rc = ndyn_npy_read(path, &a))) {
+            /* A NumPy string array becomes a text entry; any other failure
+             * keeps the reader's message. */
+            if (rc != NDYN_EUNSUPPORTED) return rc;
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", ndyn_errmsg());
+            void *buf = NULL;
+            size_t len = 0;
+            if (ndyn_read_file(path, (size_t)1 << 30, &buf, &len) || !io_npy_is_text(buf, len)) {
+                free(buf);
+                return ndyn_error(rc, "%s", msg);
+            }
+            rc = ndyn_npy_read_text_mem(buf, len, &text);
+            free(buf);
+            if (rc) return ndyn_error_context(rc, "reading '%s': ", path);
+        }
         char *stem = npy_stem(path);
         ds = ndyn_dataset_new();
         if (!stem || !ds) {
             free(stem);
+            free(text);
             ndyn_dataset_free(ds);
             ndyn_array_free(a);
             return ndyn_error(NDYN_ENOMEM, "out of memory");
         }
-        rc = ndyn_dataset_add(ds, stem, a, path);
+        rc = text ? ndyn_dataset_add_text(ds, stem, text, path) : ndyn_dataset_add(ds, stem, a, path);
+        free(text);
         free(stem);
         if (rc) {
             ndyn_dataset_free(ds);

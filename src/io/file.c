@@ -229,3 +229,29 @@ void io_unmap_file(io_mapped *m)
     free(m->heap);
     memset(m, 0, sizeof *m);
 }
+
+int ndyn_make_parent_dirs(const char *path)
+{
+    if (!path || !*path) return ndyn_error(NDYN_EINVAL, "empty output file name");
+    size_t dirlen = (size_t)(io_basename(path) - path);
+    if (!dirlen) return NDYN_OK;
+    char *d = strndup(path, dirlen);
+    if (!d) return ndyn_error(NDYN_ENOMEM, "out of memory");
+    /* d ends with '/': create each prefix that ends at a '/', like mkdir -p. */
+    int rc = NDYN_OK;
+    for (char *p = d + 1; *p && !rc; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        struct stat st;
+        if (stat(d, &st) != 0) {
+            if (mkdir(d, 0777) != 0 && errno != EEXIST)
+                rc = ndyn_error(NDYN_EIO, "cannot create directory '%s' for '%s': %s", d, path,
+                                strerror(errno));
+        } else if (!S_ISDIR(st.st_mode)) {
+            rc = ndyn_error(NDYN_EIO, "cannot write '%s': '%s' is not a directory", path, d);
+        }
+        *p = '/';
+    }
+    free(d);
+    return rc;
+}

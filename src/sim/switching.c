@@ -23,6 +23,7 @@ void ndyn_sim_switching_defaults(ndyn_sim_switching_params *p)
     p->noise = 0.1;
     p->base_rate = 2.0;
     p->gain = 1.0;
+    p->emission_hidden = 0;
     p->seed = 1;
 }
 
@@ -47,6 +48,7 @@ int ndyn_sim_switching_check(const ndyn_sim_switching_params *p)
     if ((rc = sim_check_nonneg(SYS, "noise", p->noise))) return rc;
     if ((rc = sim_check_pos(SYS, "base_rate", p->base_rate))) return rc;
     if ((rc = sim_check_nonneg(SYS, "gain", p->gain))) return rc;
+    if ((rc = sim_check_count(SYS, "emission_hidden", p->emission_hidden, 0, 4096))) return rc;
     if (p->emission == NDYN_SIM_EMIT_POISSON && (p->base_rate > 1e6 || p->gain > 20))
         return ndyn_error(NDYN_EINVAL, SYS ": Poisson rates would overflow; keep base_rate <= 1e6 "
                           "(now %g) and gain <= 20 (now %g)", p->base_rate, p->gain);
@@ -114,10 +116,15 @@ int ndyn_sim_switching(const ndyn_sim_switching_params *p, ndyn_dataset **out)
     ndyn_array *P = ndyn_array_alloc2(NDYN_F64, (size_t)K, (size_t)K);
     ndyn_array *W = ndyn_array_alloc3(NDYN_F64, (size_t)K, H, H);
     ndyn_array *B = ndyn_array_alloc2(NDYN_F64, (size_t)K, H);
-    ndyn_array *Cm = ndyn_array_alloc2(NDYN_F64, Y, H);
+    /* Emission input: h (linear) or the hidden layer u = tanh(C1 h + c1) (MLP). */
+    const size_t M = p->emission_hidden, E = M ? M : H;
+    ndyn_array *Cm = ndyn_array_alloc2(NDYN_F64, Y, E);
     ndyn_array *d = ndyn_array_alloc1(NDYN_F64, Y);
+    ndyn_array *C1 = M ? ndyn_array_alloc2(NDYN_F64, M, H) : NULL;
+    ndyn_array *c1 = M ? ndyn_array_alloc1(NDYN_F64, M) : NULL;
     ndyn_dataset *ds = ndyn_dataset_new();
-    if (!y || !rate || !h || !st || !P || !W || !B || !Cm || !d || !ds) rc = NDYN_ENOMEM;
+    if (!y || !rate || !h || !st || !P || !W || !B || !Cm || !d || !ds || (M && (!C1 || !c1)))
+        rc = NDYN_ENOMEM;
     if (!rc) {
         double *Pd = P->data, *Wd = W->data, *Bd = B->data, *Cd = Cm->data, *dd = d->data;
         for (int i = 0; i < K; i++)
@@ -127,16 +134,30 @@ int ndyn_sim_switching(const ndyn_sim_switching_params *p, ndyn_dataset **out)
             rc = ndyn_sim_switching_regime(k, H, Wd + (size_t)k * H * H, Bd + (size_t)k * H);
         ndyn_rng r0;
         ndyn_rng_init(&r0, p->seed, 0);
-        const double cs = 1.0 / sqrt((double)H);
-        for (size_t i = 0; i < Y * H; i++) Cd[i] = cs * ndyn_rng_normal(&r0);
+        if (M) {
+            /* Hidden weights of gain 2 so that tanh bends the map visibly. */
+            double *C1d = C1->data, *c1d = c1->data;
+            const double s1 = 2.0 / sqrt((double)H);
+            for (size_t i = 0; i < M * H; i++) C1d[i] = s1 * ndyn_rng_normal(&r0);
+            for (size_t i = 0; i < M; i++) c1d[i] = 0.5 * ndyn_rng_normal(&r0);
+        }
+        const double cs = 1.0 / sqrt((double)E);
+        for (size_t i = 0; i < Y * E; i++) Cd[i] = cs * ndyn_rng_normal(&r0);
         for (size_t i = 0; i < Y; i++) dd[i] = poisson ? 0.0 : 0.1 * ndyn_rng_normal(&r0);
     }
     if (!rc) {
         const double *Pd = P->data, *Wd = W->data, *Bd = B->data, *Cd = Cm->data, *dd = d->data;
+        const double *C1d = M ? C1->data : NULL, *c1d = M ? c1->data : NULL;
         double *yd = y->data, *rd = rate->data, *hd = h->data; // (N, T, Y), (N, T, Y), (N, T, H)
         int32_t *sd = st->data;                               // (N, T)
-#pragma omp parallel for schedule(dynamic)
+        int nomem = 0;
+#pragma omp parallel for schedule(dynamic) reduction(| : nomem)
         for (size_t n = 0; n < N; n++) {
+            double *u = M ? malloc(M * sizeof *u) : NULL; // hidden layer (M,)
+            if (M && !u) {
+                nomem = 1;
+                continue;
+            }
             ndyn_rng r;
             ndyn_rng_init(&r, p->seed, n + 1);
             int z = (int)ndyn_rng_below(&r, (uint64_t)K);
@@ -155,9 +176,18 @@ int ndyn_sim_switching(const ndyn_sim_switching_params *p, ndyn_dataset **out)
                 }
                 sd[n * T + t] = z;
                 double *yt = yd + (n * T + t) * Y, *rt = rd + (n * T + t) * Y;
+                const double *in = ht;
+                if (M) {
+                    for (size_t i = 0; i < M; i++) {
+                        double s = c1d[i];
+                        for (size_t j = 0; j < H; j++) s += C1d[i * H + j] * ht[j];
+                        u[i] = tanh(s);
+                    }
+                    in = u;
+                }
                 for (size_t i = 0; i < Y; i++) {
                     double a = dd[i];
-                    for (size_t j = 0; j < H; j++) a += Cd[i * H + j] * ht[j];
+                    for (size_t j = 0; j < E; j++) a += Cd[i * E + j] * in[j];
                     if (poisson) {
                         rt[i] = p->base_rate * exp(p->gain * a);
                         yt[i] = ndyn_rng_poisson(&r, rt[i]);
@@ -167,7 +197,9 @@ int ndyn_sim_switching(const ndyn_sim_switching_params *p, ndyn_dataset **out)
                     }
                 }
             }
+            free(u);
         }
+        if (nomem) rc = ndyn_error(NDYN_ENOMEM, SYS ": out of memory");
     }
     sim_put(ds, "y", y, SYS, &rc);
     sim_put(ds, "states", st, SYS, &rc);
@@ -177,6 +209,10 @@ int ndyn_sim_switching(const ndyn_sim_switching_params *p, ndyn_dataset **out)
     sim_put(ds, "W", W, SYS, &rc);
     sim_put(ds, "b", B, SYS, &rc);
     sim_put(ds, "C", Cm, SYS, &rc);
+    if (M) {
+        sim_put(ds, "C1", C1, SYS, &rc);
+        sim_put(ds, "c1", c1, SYS, &rc);
+    }
     sim_put(ds, "d", d, SYS, &rc);
     if (rc) {
         ndyn_dataset_free(ds);
