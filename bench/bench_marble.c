@@ -164,7 +164,7 @@ int main(int argc, char **argv)
     }
     printf("van der Pol: %zu points, %d conditions, prepared in %.2f s\n", g->n, g->C,
            ndyn_time_now() - t0);
-    bench_one("vdp (diffusion, 64 eig)", g, 1, epochs, 2, use_python);
+    bench_one("vdp (diffusion, 64 eig)", g, 1, epochs, epochs, use_python);
     ndyn_geom_data_free(g);
     ndyn_dataset_free(ds);
     /* (2) 10^5 points */
