@@ -439,6 +439,32 @@ TEST(loss_mask_term_and_sampler)
             CHECK(nbr);
         }
     }
+    /* excluding neighbours from negatives */
+    p.exclude_neighbour_negatives = 1;
+    for (int rep = 0; rep < 20; rep++) {
+        mb_sample(&p, &f.g, split, tr, (size_t)nt, tr, (size_t)nt, &r, pos, neg);
+        for (int b = 0; b < nt; b++) {
+            int nbr = 0;
+            for (int64_t q = f.g.k_ptr[tr[b]]; q < f.g.k_ptr[tr[b] + 1]; q++) nbr |= f.g.k_idx[q] == neg[b];
+            CHECK(!nbr);
+        }
+    }
+    /* reference sampling: positives among neighbours and self (self occurs),
+     * negatives from every split */
+    ndyn_marble_params_default(&p);
+    p.compat_sampling = 1;
+    int self = 0, other_split = 0;
+    for (int rep = 0; rep < 200; rep++) {
+        mb_sample(&p, &f.g, split, tr, (size_t)nt, tr, (size_t)nt, &r, pos, neg);
+        for (int b = 0; b < nt; b++) {
+            int nbr = 0;
+            for (int64_t q = f.g.k_ptr[tr[b]]; q < f.g.k_ptr[tr[b] + 1]; q++) nbr |= f.g.k_idx[q] == pos[b];
+            CHECK(nbr);
+            self += pos[b] == tr[b];
+            other_split += split[neg[b]] != 0;
+        }
+    }
+    CHECK(self > 0 && other_split > 0);
     free(split);
     tf_free(&f);
 }
