@@ -21,7 +21,8 @@ static void usage(FILE *f)
             "Train the MARBLE network (unsupervised, contrastive) on IN: a prepared dataset\n"
             "from 'ndyn marble prepare', or raw point clouds (pos, vel, condition) prepared\n"
             "here with the geometry options below. Writes MODEL (.npz) and\n"
-            "MODEL.history.npz (epoch, train_loss, val_loss, lr, diffusion_time).\n"
+            "MODEL.history.npz (epoch, train_loss, val_loss, lr, diffusion_time); prints\n"
+            "the test loss of the best-validation model.\n"
             "\n"
             "Options:\n"
             "      --data IN                prepared dataset or point clouds (required)\n"
@@ -61,19 +62,17 @@ static int write_history(const char *model_path, const ndyn_marble_history *h)
         snprintf(path, sizeof path, "%.*s.history.npz", (int)(L - 4), model_path);
     else
         snprintf(path, sizeof path, "%s.history.npz", model_path);
-    size_t n = h->n, one = 1;
-    double test = h->test_loss, best = h->best_epoch;
-    const char *names[] = {"epoch", "train_loss", "val_loss", "lr", "diffusion_time",
-                           "test_loss", "best_epoch"};
-    ndyn_array *a[7] = {
+    /* every array is one curve of length n (docs/FORMATS.md: plotted against epoch) */
+    size_t n = h->n;
+    const char *names[] = {"epoch", "train_loss", "val_loss", "lr", "diffusion_time"};
+    ndyn_array *a[5] = {
         ndyn_array_view(NDYN_F64, 1, &n, h->epoch), ndyn_array_view(NDYN_F64, 1, &n, h->train_loss),
         ndyn_array_view(NDYN_F64, 1, &n, h->val_loss), ndyn_array_view(NDYN_F64, 1, &n, h->lr),
-        ndyn_array_view(NDYN_F64, 1, &n, h->diffusion_time), ndyn_array_view(NDYN_F64, 1, &one, &test),
-        ndyn_array_view(NDYN_F64, 1, &one, &best)};
+        ndyn_array_view(NDYN_F64, 1, &n, h->diffusion_time)};
     int rc = 0;
-    for (int i = 0; i < 7; i++) if (!a[i]) rc = NDYN_ENOMEM;
-    if (!rc) rc = ndyn_npz_write(path, 7, names, (const ndyn_array *const *)a, 0);
-    for (int i = 0; i < 7; i++) ndyn_array_free(a[i]);
+    for (int i = 0; i < 5; i++) if (!a[i]) rc = NDYN_ENOMEM;
+    if (!rc) rc = ndyn_npz_write(path, 5, names, (const ndyn_array *const *)a, 0);
+    for (int i = 0; i < 5; i++) ndyn_array_free(a[i]);
     if (!rc) printf("history      %s\n", path);
     return rc;
 }

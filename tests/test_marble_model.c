@@ -194,19 +194,19 @@ TEST(parity_inner_product_posnorm_mask) { parity("inner"); }
 TEST(parity_no_self_no_diffusion) { parity("noself"); }
 
 /* Central finite differences of the batch loss w.r.t. every parameter. */
-static void gradcheck(const char *name, int dropout_free_bn)
+static void gradcheck(const char *name, int diffusion_off)
 {
     tfix f;
     CHECK(tf_load(&f, name) == 0);
     ndyn_marble_params p;
     tf_params(&f, &p);
+    if (diffusion_off) p.diffusion = 0;
     p.seed = 7;
     ndyn_marble_model *m = NULL;
     CHECK_OK(ndyn_marble_model_new(&p, f.g.s, f.g.d, f.g.dim, &m));
     if (!m) { tf_free(&f); return; }
     load_weights(m, &f, "init_");
     if (p.diffusion) m->params[m->off_t] = 0.3; /* away from the clamp */
-    (void)dropout_free_bn;
     size_t n = f.g.n, nb = 5;
     int32_t batch[15];
     ndyn_rng r;
@@ -240,18 +240,20 @@ static void gradcheck(const char *name, int dropout_free_bn)
     tf_free(&f);
 }
 
-TEST(gradient_check_aware) { gradcheck("aware", 1); }
-TEST(gradient_check_inner_product) { gradcheck("inner", 1); }
-TEST(gradient_check_no_self) { gradcheck("noself", 1); }
+TEST(gradient_check_aware) { gradcheck("aware", 0); }
+TEST(gradient_check_aware_no_diffusion) { gradcheck("aware", 1); }
+TEST(gradient_check_inner_product) { gradcheck("inner", 0); }
+TEST(gradient_check_no_self) { gradcheck("noself", 0); }
 
 TEST(minibatch_equals_full_transform)
 {
-    const char *names[] = {"aware", "inner"};
-    for (int c = 0; c < 2; c++) {
+    const char *names[] = {"aware", "inner", "aware"};
+    for (int c = 0; c < 3; c++) {
         tfix f;
         CHECK(tf_load(&f, names[c]) == 0);
         ndyn_marble_params p;
         tf_params(&f, &p);
+        if (c == 2) p.diffusion = 0;   /* the outermost hop level is skipped then */
         ndyn_marble_model *m = NULL;
         CHECK_OK(ndyn_marble_model_new(&p, f.g.s, f.g.d, f.g.dim, &m));
         load_weights(m, &f, "init_");
@@ -437,12 +439,39 @@ TEST(loss_mask_term_and_sampler)
             CHECK(nbr);
         }
     }
+    /* excluding neighbours from negatives */
+    p.exclude_neighbour_negatives = 1;
+    for (int rep = 0; rep < 20; rep++) {
+        mb_sample(&p, &f.g, split, tr, (size_t)nt, tr, (size_t)nt, &r, pos, neg);
+        for (int b = 0; b < nt; b++) {
+            int nbr = 0;
+            for (int64_t q = f.g.k_ptr[tr[b]]; q < f.g.k_ptr[tr[b] + 1]; q++) nbr |= f.g.k_idx[q] == neg[b];
+            CHECK(!nbr);
+        }
+    }
+    /* reference sampling: positives among neighbours and self (self occurs),
+     * negatives from every split */
+    ndyn_marble_params_default(&p);
+    p.compat_sampling = 1;
+    int self = 0, other_split = 0;
+    for (int rep = 0; rep < 200; rep++) {
+        mb_sample(&p, &f.g, split, tr, (size_t)nt, tr, (size_t)nt, &r, pos, neg);
+        for (int b = 0; b < nt; b++) {
+            int nbr = 0;
+            for (int64_t q = f.g.k_ptr[tr[b]]; q < f.g.k_ptr[tr[b] + 1]; q++) nbr |= f.g.k_idx[q] == pos[b];
+            CHECK(nbr);
+            self += pos[b] == tr[b];
+            other_split += split[neg[b]] != 0;
+        }
+    }
+    CHECK(self > 0 && other_split > 0);
     free(split);
     tf_free(&f);
 }
 
 RUN_TESTS(T(feature_and_param_counts), T(check_params_rejects), T(parity_embedding_aware),
           T(parity_inner_product_posnorm_mask), T(parity_no_self_no_diffusion),
-          T(gradient_check_aware), T(gradient_check_inner_product), T(gradient_check_no_self),
+          T(gradient_check_aware), T(gradient_check_aware_no_diffusion),
+          T(gradient_check_inner_product), T(gradient_check_no_self),
           T(minibatch_equals_full_transform), T(inner_product_identity), T(model_file_roundtrip),
           T(fit_is_seeded_and_resumes), T(loss_mask_term_and_sampler))

@@ -91,6 +91,10 @@ typedef struct ndyn_marble_data {
     int (*heat_fn)(void *ctx, double t, const size_t *rows, size_t nsel, double *Hf,
                    double *dHf);
     void *heat_ctx;
+    /* Optional renumbering (NULL: identity): row i of these arrays is the
+     * caller's point order[i]; order_inv is its inverse. Transform and
+     * embed_nodes speak the caller's numbering. */
+    const int32_t *order, *order_inv;
 } ndyn_marble_data;
 
 /* Validate p alone (data == NULL) or against a dataset: ranges, shapes, and
@@ -107,7 +111,9 @@ size_t ndyn_marble_param_count(const ndyn_marble_params *p, size_t s, size_t d, 
 
 /* The model's view of a prepared geom dataset (flat mode): the kernels merged
  * into one CSR pattern, the eigenpairs if geom computed them, else geom's
- * Chebyshev heat action. Owns what it builds; borrows g (keep it alive). */
+ * Chebyshev heat action. The points are renumbered in breadth-first order of
+ * the graph so that neighbourhoods are close in memory (data.order maps back;
+ * transform outputs keep geom's order). Owns what it builds; borrows g. */
 struct ndyn_geom_data;
 typedef struct ndyn_marble_ops {
     ndyn_marble_data data;
@@ -115,6 +121,12 @@ typedef struct ndyn_marble_ops {
     int32_t *idx;
     double *val;
     void *heat;          /* ndyn_geom_heat, when there are no eigenpairs */
+    int32_t *order, *order_inv;
+    double *pos, *signal, *evecs, *dhalf;
+    int32_t *condition;
+    uint8_t *mask;
+    size_t *rows;        /* scratch of the heat callback */
+    size_t rows_cap;
 } ndyn_marble_ops;
 int ndyn_marble_ops_from_geom(const struct ndyn_geom_data *g, ndyn_marble_ops **out);
 void ndyn_marble_ops_free(ndyn_marble_ops *ops);
@@ -137,6 +149,8 @@ int ndyn_marble_set_epochs(ndyn_marble_model *m, int epochs);
 typedef struct ndyn_marble_history {
     size_t n;
     double *epoch, *train_loss, *val_loss, *lr, *diffusion_time;
+    double *train_seconds;      /* wall time of the training phase of each epoch */
+    double *train_cpu_seconds;  /* process CPU time of that phase */
     double test_loss;   /* of the best-validation model, once at the end */
     int best_epoch;
 } ndyn_marble_history;

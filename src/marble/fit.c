@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "marble/marble_internal.h"
 
@@ -33,7 +34,7 @@ static void plateau_step(ndyn_marble_model *m, double loss)
 }
 
 static int hist_push(ndyn_marble_history *h, size_t cap, double ep, double tr, double va,
-                     double lr, double t)
+                     double lr, double t, double sec, double cpu)
 {
     if (!h) return NDYN_OK;
     if (!h->epoch) {
@@ -42,9 +43,14 @@ static int hist_push(ndyn_marble_history *h, size_t cap, double ep, double tr, d
         h->val_loss = ndyn_malloc_array(cap, sizeof(double));
         h->lr = ndyn_malloc_array(cap, sizeof(double));
         h->diffusion_time = ndyn_malloc_array(cap, sizeof(double));
-        if (!h->epoch || !h->train_loss || !h->val_loss || !h->lr || !h->diffusion_time)
+        h->train_seconds = ndyn_malloc_array(cap, sizeof(double));
+        h->train_cpu_seconds = ndyn_malloc_array(cap, sizeof(double));
+        if (!h->epoch || !h->train_loss || !h->val_loss || !h->lr || !h->diffusion_time ||
+            !h->train_seconds || !h->train_cpu_seconds)
             return NDYN_ENOMEM;
     }
+    h->train_seconds[h->n] = sec;
+    h->train_cpu_seconds[h->n] = cpu;
     h->epoch[h->n] = ep; h->train_loss[h->n] = tr; h->val_loss[h->n] = va;
     h->lr[h->n] = lr; h->diffusion_time[h->n] = t;
     h->n++;
@@ -120,7 +126,8 @@ int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble
             size_t j = (size_t)ndyn_rng_below(&r, i);
             int32_t t = perm[i - 1]; perm[i - 1] = perm[j]; perm[j] = t;
         }
-        double tot = 0;
+        double tot = 0, tw0 = ndyn_time_now();
+        clock_t tc0 = clock();
         size_t nbat = 0;
         for (size_t b0 = 0; b0 < cnt[0] && !rc; b0 += bs) {
             size_t nb = cnt[0] - b0 < bs ? cnt[0] - b0 : bs;
@@ -135,6 +142,7 @@ int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble
             nbat++;
         }
         if (rc) break;
+        double tsec = ndyn_time_now() - tw0, tcpu = (double)(clock() - tc0) / CLOCKS_PER_SEC;
         double train_loss = tot / (double)(nbat ? nbat : 1), val_loss;
         if (m->params[m->off_t] < MB_T_MIN) m->params[m->off_t] = MB_T_MIN;
         rc = eval_split(m, g, &w, split, va, cnt[1], 2000000 + (uint64_t)ep, &val_loss);
@@ -148,7 +156,8 @@ int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble
             memcpy(m->best_buffers, m->buffers, m->n_buffers * sizeof(double));
         }
         m->epoch = ep + 1;
-        rc = hist_push(hist, cap, ep, train_loss, val_loss, lr_used, m->params[m->off_t]);
+        rc = hist_push(hist, cap, ep, train_loss, val_loss, lr_used, m->params[m->off_t], tsec,
+                       tcpu);
         ndyn_progress_update(&prog, (size_t)ep + 1, "train %.4f val %.4f lr %.2g t %.3g",
                              train_loss, val_loss, lr_used, m->params[m->off_t]);
     }

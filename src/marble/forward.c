@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "marble/marble_internal.h"
 
 #define NONE ((size_t)-1)
@@ -123,9 +125,16 @@ static int ensure_rows(const ndyn_marble_model *m, mb_work *w, size_t rows)
     return NDYN_OK;
 }
 
-/* Build the nested hop sets of the targets. */
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Build the nested hop sets of the targets. Within each level the nodes are
+ * sorted by index, so the sweeps over them walk memory forwards. */
 static void hop_sets(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
-                     const int32_t *nodes, size_t mt)
+                     const int32_t *nodes, size_t mt, int levels)
 {
     /* reset the previous map */
     size_t prev = w->cnt[m->par.order];
@@ -137,10 +146,11 @@ static void hop_sets(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_w
     }
     w->cnt[0] = L;
     size_t lo = 0;
-    for (int k = 1; k <= m->par.order; k++) {
+    for (int k = 1; k <= levels; k++) {
         size_t hi = L;
         for (size_t l = lo; l < hi; l++) {
             int32_t v = w->l2g[l];
+            if (l + 2 < hi) __builtin_prefetch(g->k_idx + g->k_ptr[w->l2g[l + 2]]);
             for (int64_t q = g->k_ptr[v]; q < g->k_ptr[v + 1]; q++) {
                 int32_t j = g->k_idx[q];
                 if (w->g2l[j] < 0) { w->g2l[j] = (int32_t)L; w->l2g[L++] = j; }
@@ -148,6 +158,14 @@ static void hop_sets(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_w
         }
         lo = hi;
         w->cnt[k] = L;
+    }
+    for (int k = levels + 1; k <= m->par.order; k++) w->cnt[k] = L;
+    size_t a = 0;
+    for (int k = 0; k <= levels; k++) {
+        size_t b = w->cnt[k];
+        qsort(w->l2g + a, b - a, sizeof(int32_t), cmp_i32);
+        for (size_t l = a; l < b; l++) w->g2l[w->l2g[l]] = (int32_t)l;
+        a = b;
     }
 }
 
@@ -171,25 +189,47 @@ static int diffuse_rows(const ndyn_marble_model *m, const ndyn_marble_data *g, m
     }
     double t = m->params[m->off_t];
     if (t < MB_T_MIN) t = MB_T_MIN;
-    size_t ne = g->n_eig;
-    double *W = w->wt, *WL = w->wt + ne * s;
-    for (size_t r = 0; r < s; r++)
-        for (size_t k = 0; k < ne; k++) {
-            double e = exp(-g->evals[k] * t);
-            W[r * ne + k] = w->fhat[r * ne + k] * e;
-            WL[r * ne + k] = -g->evals[k] * W[r * ne + k];
+    size_t ne = g->n_eig, s2 = 2 * s;
+    /* WT (ne, 2s): columns r of e^{-lambda t} fhat and s + r of -lambda e^{-lambda t} fhat,
+     * so the row loop accumulates 2s independent sums (vectorisable) */
+    double *WT = w->wt;
+    for (size_t k = 0; k < ne; k++) {
+        double e = exp(-g->evals[k] * t);
+        for (size_t r = 0; r < s; r++) {
+            double a = w->fhat[r * ne + k] * e;
+            WT[k * s2 + r] = a;
+            WT[k * s2 + s + r] = -g->evals[k] * a;
         }
+    }
 #pragma omp parallel for schedule(static) if (rows * ne * s > 200000)
     for (size_t l = 0; l < rows; l++) {
         size_t i = (size_t)w->l2g[l];
         const double *psi = g->evecs + i * ne;
+        if (l + 2 < rows) {   /* the rows are scattered: fetch two rows ahead */
+            const char *nx = (const char *)(g->evecs + (size_t)w->l2g[l + 2] * ne);
+            for (size_t b = 0; b < ne * sizeof(double); b += 64) __builtin_prefetch(nx + b);
+        }
         double inv = 1.0 / g->dhalf[i];
+        double acc[64];
+        double *ac = s2 <= 64 ? acc : NULL;
+        if (!ac) {
+            /* wide signals: plain dot products */
+            for (size_t r = 0; r < s2; r++) {
+                double a = 0;
+                for (size_t k = 0; k < ne; k++) a += psi[k] * WT[k * s2 + r];
+                if (r < s) w->F[l * s + r] = a * inv; else w->G[l * s + r - s] = a * inv;
+            }
+            continue;
+        }
+        for (size_t r = 0; r < s2; r++) ac[r] = 0;
+        for (size_t k = 0; k < ne; k++) {
+            double pk = psi[k];
+            const double *wk = WT + k * s2;
+            for (size_t r = 0; r < s2; r++) ac[r] += pk * wk[r];
+        }
         for (size_t r = 0; r < s; r++) {
-            double a = 0, b = 0;
-            const double *wr = W + r * ne, *wl = WL + r * ne;
-            for (size_t k = 0; k < ne; k++) { a += psi[k] * wr[k]; b += psi[k] * wl[k]; }
-            w->F[l * s + r] = a * inv;
-            w->G[l * s + r] = b * inv;
+            w->F[l * s + r] = ac[r] * inv;
+            w->G[l * s + r] = ac[s + r] * inv;
         }
     }
     return NDYN_OK;
@@ -197,10 +237,11 @@ static int diffuse_rows(const ndyn_marble_model *m, const ndyn_marble_data *g, m
 
 /* X^(p) on rows [0, rows) from X^(p-1). */
 static void kernels_forward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
-                            int p, size_t rows)
+                            int p, size_t rows, int global_src)
 {
     size_t win = xwidth(m, p - 1), d = m->d, wout = win * d;
     const double *Xi = w->X[p - 1], *KV = w->kv;
+    const int32_t *map = w->g2l;
     double *Xo = w->X[p];
 #pragma omp parallel for schedule(static) if (rows * wout > 20000)
     for (size_t l = 0; l < rows; l++) {
@@ -214,7 +255,8 @@ static void kernels_forward(const ndyn_marble_model *m, const ndyn_marble_data *
             __builtin_prefetch(KV + (size_t)g->k_ptr[vn] * d + 8);
         }
         for (int64_t q = g->k_ptr[v]; q < g->k_ptr[v + 1]; q++) {
-            const double *xj = Xi + (size_t)w->g2l[g->k_idx[q]] * win;
+            const double *xj = global_src ? g->signal + (size_t)g->k_idx[q] * win
+                                          : Xi + (size_t)map[g->k_idx[q]] * win;
             const double *kq = KV + (size_t)q * d;
             for (size_t r = 0; r < win; r++) {
                 double x = xj[r];
@@ -265,7 +307,11 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
                               g->n - 1);
     /* training clamps the diffusion time in place, as the reference */
     if (train && m->params[m->off_t] < MB_T_MIN) m->params[m->off_t] = MB_T_MIN;
-    hop_sets(m, g, w, nodes, mt);
+    /* without diffusion X0 is the fixed signal: X1 reads it by global index, so
+     * the outermost hop level is not needed, nor the backward into X0 */
+    int diffusing = P->diffusion && (w->fhat_ready || g->heat_fn);
+    w->skip_last = !diffusing;
+    hop_sets(m, g, w, nodes, mt, o - w->skip_last);
     int rc = ensure_rows(m, w, w->cnt[o]);
     if (rc) return rc;
     if (w->trow_cap < mt) {
@@ -278,7 +324,7 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
     w->m_cap = mt;
     if ((rc = diffuse_rows(m, g, w, w->cnt[o]))) return rc;
     memcpy(w->X[0], w->F, w->cnt[o] * s * sizeof(double));
-    for (int p = 1; p <= o; p++) kernels_forward(m, g, w, p, w->cnt[o - p]);
+    for (int p = 1; p <= o; p++) kernels_forward(m, g, w, p, w->cnt[o - p], p == 1 && w->skip_last);
 
     /* features of the targets */
     size_t fin = m->n_features;
@@ -352,15 +398,11 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
         double *Y = wbuf(w, B_LAYER(li, 0), mt * no);
         if (!Y) return NDYN_ENOMEM;
         const double *W = m->params + L->w;
-        for (size_t i = 0; i < mt; i++) {
-            const double *xr = in + i * ni;
-            for (size_t j = 0; j < no; j++) {
-                double a = L->b != NONE ? m->params[L->b + j] : 0.0;
-                const double *wr = W + j * ni;
-                for (size_t k = 0; k < ni; k++) a += wr[k] * xr[k];
-                Y[i * no + j] = a;
-            }
-        }
+        for (size_t i = 0; i < mt; i++)
+            for (size_t j = 0; j < no; j++) Y[i * no + j] = L->b != NONE ? m->params[L->b + j] : 0.0;
+        /* Y (mt, no) += X (mt, ni) W^T */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)mt, (int)no, (int)ni, 1.0, in,
+                    (int)ni, W, (int)ni, 1.0, Y, (int)no);
         if (!L->hidden) { in = Y; break; }
         double *H = wbuf(w, B_LAYER(li, 2), mt * no);
         double *XH = wbuf(w, B_LAYER(li, 1), mt * no);
@@ -492,28 +534,14 @@ int mb_backward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *
         const double *X = li == 0 ? wbuf(w, B_FEAT, mt * m->n_features)
                                   : wbuf(w, B_LAYER(li - 1, 2), mt * ni);
         const double *W = m->params + L->w;
-        double *gW = grad + L->w;
-        for (size_t i = 0; i < mt; i++) {
-            const double *dy = dcur + i * no, *x = X + i * ni;
-            for (size_t j = 0; j < no; j++) {
-                double a = dy[j];
-                if (a == 0.0) continue;
-                double *gw = gW + j * ni;
-                for (size_t k = 0; k < ni; k++) gw[k] += a * x[k];
-            }
-            if (L->b != NONE) for (size_t j = 0; j < no; j++) grad[L->b + j] += dy[j];
-        }
-        for (size_t i = 0; i < mt; i++) {
-            double *dx = dnext + i * ni;
-            memset(dx, 0, ni * sizeof(double));
-            const double *dy = dcur + i * no;
-            for (size_t j = 0; j < no; j++) {
-                double a = dy[j];
-                if (a == 0.0) continue;
-                const double *wr = W + j * ni;
-                for (size_t k = 0; k < ni; k++) dx[k] += a * wr[k];
-            }
-        }
+        /* gW (no, ni) += dY^T X; db += column sums of dY; dX (mt, ni) = dY W */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)no, (int)ni, (int)mt, 1.0, dcur,
+                    (int)no, X, (int)ni, 1.0, grad + L->w, (int)ni);
+        if (L->b != NONE)
+            for (size_t i = 0; i < mt; i++)
+                for (size_t j = 0; j < no; j++) grad[L->b + j] += dcur[i * no + j];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mt, (int)ni, (int)no, 1.0, dcur,
+                    (int)no, W, (int)ni, 0.0, dnext, (int)ni);
         double *tmp = dcur; dcur = dnext; dnext = tmp;
     }
     /* dcur: d(features) (mt, n_features) */
@@ -582,7 +610,7 @@ int mb_backward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *
             }
         }
     }
-    for (int p = o; p >= 1; p--) kernels_backward(m, g, w, p, w->cnt[o - p]);
+    for (int p = o; p >= (w->skip_last ? 2 : 1); p--) kernels_backward(m, g, w, p, w->cnt[o - p]);
     /* dF = dX[0]; dt = sum dF * G */
     if (P->diffusion && (w->fhat_ready || g->heat_fn)) {
         double gt = 0;

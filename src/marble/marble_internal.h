@@ -66,6 +66,7 @@ typedef struct mb_work {
     size_t trow_cap;
     size_t act_size;
     int fhat_ready;
+    int skip_last;         /* no diffusion: the outermost hop level is not built */
 } mb_work;
 
 int mb_work_init(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *data);

@@ -151,5 +151,6 @@ void ndyn_marble_history_free(ndyn_marble_history *h)
 {
     if (!h) return;
     free(h->epoch); free(h->train_loss); free(h->val_loss); free(h->lr); free(h->diffusion_time);
+    free(h->train_seconds); free(h->train_cpu_seconds);
     memset(h, 0, sizeof *h);
 }

@@ -7,9 +7,38 @@
 #include "ndyn/geom.h"
 #include "marble/marble_internal.h"
 
+/* geom's heat action on the data's rows (renumbered back to geom's order) */
 static int heat_cb(void *ctx, double t, const size_t *rows, size_t nsel, double *Hf, double *dHf)
 {
-    return ndyn_geom_heat_apply((ndyn_geom_heat *)ctx, t, rows, nsel, Hf, dHf);
+    ndyn_marble_ops *o = ctx;
+    if (o->rows_cap < nsel) {
+        free(o->rows);
+        o->rows = ndyn_malloc_array(nsel, sizeof(size_t));
+        o->rows_cap = o->rows ? nsel : 0;
+        if (!o->rows) return NDYN_ENOMEM;
+    }
+    for (size_t i = 0; i < nsel; i++) o->rows[i] = (size_t)o->order[rows[i]];
+    return ndyn_geom_heat_apply((ndyn_geom_heat *)o->heat, t, o->rows, nsel, Hf, dHf);
+}
+
+/* Breadth-first renumbering over the pattern (ptr, idx): order[new] = old. */
+static void bfs_order(size_t n, const int64_t *ptr, const int32_t *idx, int32_t *order,
+                      int32_t *inv)
+{
+    for (size_t i = 0; i < n; i++) inv[i] = -1;
+    size_t head = 0, tail = 0;
+    for (size_t s0 = 0; s0 < n; s0++) {
+        if (inv[s0] >= 0) continue;
+        inv[s0] = (int32_t)tail;
+        order[tail++] = (int32_t)s0;
+        while (head < tail) {
+            int32_t v = order[head++];
+            for (int64_t q = ptr[v]; q < ptr[v + 1]; q++) {
+                int32_t j = idx[q];
+                if (inv[j] < 0) { inv[j] = (int32_t)tail; order[tail++] = j; }
+            }
+        }
+    }
 }
 
 int ndyn_marble_ops_from_geom(const ndyn_geom_data *g, ndyn_marble_ops **out)
@@ -69,20 +98,58 @@ int ndyn_marble_ops_from_geom(const ndyn_geom_data *g, ndyn_marble_ops **out)
             }
         }
     }
+    /* renumber for memory locality of neighbourhoods */
+    size_t D = g->D, s = g->s, ne = g->neig;
+    o->order = ndyn_malloc_array(n, sizeof(int32_t));
+    o->order_inv = ndyn_malloc_array(n, sizeof(int32_t));
+    int64_t *ptr2 = ndyn_calloc(n + 1, sizeof(int64_t));
+    int32_t *idx2 = ndyn_malloc_array(nnz + 1, sizeof(int32_t));
+    double *val2 = ndyn_malloc_array(d * nnz + 1, sizeof(double));
+    o->pos = ndyn_malloc_array(n * D, sizeof(double));
+    o->signal = ndyn_malloc_array(n * s, sizeof(double));
+    o->dhalf = ndyn_malloc_array(n, sizeof(double));
+    o->condition = ndyn_malloc_array(n, sizeof(int32_t));
+    o->mask = g->mask ? ndyn_malloc_array(n, 1) : NULL;
+    o->evecs = ne ? ndyn_malloc_array(n * ne, sizeof(double)) : NULL;
+    if (!o->order || !o->order_inv || !ptr2 || !idx2 || !val2 || !o->pos || !o->signal ||
+        !o->dhalf || !o->condition || (g->mask && !o->mask) || (ne && !o->evecs)) {
+        free(ptr2); free(idx2); free(val2);
+        ndyn_marble_ops_free(o);
+        return NDYN_ENOMEM;
+    }
+    bfs_order(n, o->ptr, o->idx, o->order, o->order_inv);
+    size_t q2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t old = (size_t)o->order[i];
+        for (int64_t q = o->ptr[old]; q < o->ptr[old + 1]; q++, q2++) {
+            idx2[q2] = o->order_inv[o->idx[q]];
+            for (size_t c = 0; c < d; c++) val2[c * nnz + q2] = o->val[c * nnz + (size_t)q];
+        }
+        ptr2[i + 1] = (int64_t)q2;
+        memcpy(o->pos + i * D, g->pos + old * D, D * sizeof(double));
+        memcpy(o->signal + i * s, g->vel + old * s, s * sizeof(double));
+        o->dhalf[i] = g->dhalf[old];
+        o->condition[i] = g->condition[old];
+        if (o->mask) o->mask[i] = g->mask[old];
+        if (ne) memcpy(o->evecs + i * ne, g->evecs + old * ne, ne * sizeof(double));
+    }
+    free(o->ptr); free(o->idx); free(o->val);
+    o->ptr = ptr2; o->idx = idx2; o->val = val2;
     ndyn_marble_data *m = &o->data;
-    m->n = n; m->dim = g->D; m->s = g->s; m->d = d;
-    m->pos = g->pos; m->signal = g->vel; m->condition = g->condition; m->mask = g->mask;
+    m->n = n; m->dim = D; m->s = s; m->d = d;
+    m->pos = o->pos; m->signal = o->signal; m->condition = o->condition; m->mask = o->mask;
     m->k_ptr = o->ptr; m->k_idx = o->idx; m->k_val = o->val;
-    if (g->neig > 0) {
-        m->n_eig = g->neig; m->evals = g->evals; m->evecs = g->evecs; m->dhalf = g->dhalf;
+    m->dhalf = o->dhalf;
+    m->order = o->order; m->order_inv = o->order_inv;
+    if (ne > 0) {
+        m->n_eig = ne; m->evals = g->evals; m->evecs = o->evecs;
     } else {
         ndyn_geom_heat *h = NULL;
         int rc = ndyn_geom_heat_new(g, g->vel, g->s, &h);
         if (rc) { ndyn_marble_ops_free(o); return rc; }
         o->heat = h;
         m->heat_fn = heat_cb;
-        m->heat_ctx = h;
-        m->dhalf = g->dhalf;
+        m->heat_ctx = o;
     }
     *out = o;
     return NDYN_OK;
@@ -93,5 +160,7 @@ void ndyn_marble_ops_free(ndyn_marble_ops *o)
     if (!o) return;
     if (o->heat) ndyn_geom_heat_free((ndyn_geom_heat *)o->heat);
     free(o->ptr); free(o->idx); free(o->val);
+    free(o->order); free(o->order_inv); free(o->pos); free(o->signal); free(o->evecs);
+    free(o->dhalf); free(o->condition); free(o->mask); free(o->rows);
     free(o);
 }
