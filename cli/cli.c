@@ -87,6 +87,7 @@ int cli_common_option(const char *cmd, int c, const char *arg, int *rc)
 {
     long v = 0;
     switch (c) {
+    case 'q': /* every command's short form of --quiet (CLI_COMMON_SHORTOPTS) */
     case CLI_OPT_QUIET:
         ndyn_set_quiet(1);
         return 1;

@@ -32,12 +32,14 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out
 /* Comma-separated integers ("32,32") into out[0..*n); max entries cap. */
 int cli_parse_int_list(const char *cmd, const char *opt, const char *s, long lo, long hi,
                        long *out, int cap, int *n);
-/* Handles options every command shares (--quiet, --threads N). Returns 1 if
+/* Handles options every command shares (-q/--quiet, --threads N). Returns 1 if
  * `c` was one of them (and sets *rc to CLI_USAGE on a bad value). */
 enum { CLI_OPT_QUIET = 1000, CLI_OPT_THREADS = 1001 };
 #define CLI_COMMON_LONGOPTS {"quiet", no_argument, 0, CLI_OPT_QUIET}, \
                             {"threads", required_argument, 0, CLI_OPT_THREADS}
 int cli_common_option(const char *cmd, int c, const char *arg, int *rc);
+/* Short options every command accepts; append to the getopt_long option string. */
+#define CLI_COMMON_SHORTOPTS "q"
 #define CLI_COMMON_HELP \
     "  -q, --quiet          no progress bars or warnings on stderr\n" \
     "      --threads N      worker threads (default: all cores)\n"
