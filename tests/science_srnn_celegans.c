@@ -11,7 +11,6 @@
  * scores; the accuracy is a reported number, not a claim. */
 #include "test.h"
 
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,21 +49,14 @@ TEST(celegans_reversals)
     CHECK(T == 800 && D == 146 && rv->size == T);
     int *lab = malloc(T * sizeof(int));
     for (size_t t = 0; t < T; t++) lab[t] = ndyn_array_get(rv, t) > 0.5;
-    /* PCA: top NPC eigenvectors of the covariance */
-    double *xd = x->data, *mean = calloc(D, sizeof(double)), *C = calloc(D * D, sizeof(double)), *ev = malloc(D * sizeof(double));
-    for (size_t t = 0; t < T; t++)
-        for (size_t j = 0; j < D; j++) mean[j] += xd[t * D + j] / T;
-    for (size_t t = 0; t < T; t++)
-        for (size_t j = 0; j < D; j++) xd[t * D + j] -= mean[j];
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)D, (int)T, 1.0 / (T - 1), xd, (int)D, 0.0, C, (int)D);
-    CHECK(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (int)D, C, (int)D, ev) == 0);
+    /* PCA (ndyn_pca_*), each component scaled to unit variance */
+    ndyn_pca *pca = NULL;
+    CHECK_OK(ndyn_pca_fit(x->data, T, D, NPC, &pca));
     double *z = malloc(T * NPC * sizeof(double));
+    CHECK_OK(ndyn_pca_transform(pca, x->data, T, z));
     for (size_t t = 0; t < T; t++)
-        for (int c = 0; c < NPC; c++) {
-            double v = 0;
-            for (size_t j = 0; j < D; j++) v += xd[t * D + j] * C[j * D + (D - 1 - c)];
-            z[t * NPC + c] = v / sqrt(ev[D - 1 - c]); /* unit variance per component */
-        }
+        for (int c = 0; c < NPC; c++) z[t * NPC + c] /= sqrt(pca->explained_variance[c]);
+    ndyn_pca_free(pca);
     size_t n = T / TRIAL, Ts[16];
     const double *ys[16];
     const int *ls[16];
@@ -108,9 +100,6 @@ TEST(celegans_reversals)
     }
     free(hz);
     free(z);
-    free(mean);
-    free(C);
-    free(ev);
     free(lab);
     ndyn_array_free(x);
     ndyn_array_free(tr);

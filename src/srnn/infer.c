@@ -3,7 +3,6 @@
  * after Hungarian matching (spec §7); k-step-ahead predictions; samples from
  * the generative model; co-smoothing; per-state flow fields; causal
  * filtering one step at a time. */
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,9 +358,7 @@ int ndyn_srnn_flow_compute(const ndyn_srnn_model *m, const ndyn_srnn_data *d, si
     srnn_layout_make(&m->p, m->N, &l);
     size_t tot = r->total_T;
     ndyn_srnn_flow *f = ndyn_calloc(1, sizeof *f);
-    double *C = ndyn_calloc(H * H, sizeof(double)), *ev = ndyn_malloc_array(H, sizeof(double));
-    if (!f || !C || !ev) {
-        free(f), free(C), free(ev);
+    if (!f) {
         ndyn_srnn_result_free(r);
         return NDYN_ENOMEM;
     }
@@ -373,34 +370,19 @@ int ndyn_srnn_flow_compute(const ndyn_srnn_model *m, const ndyn_srnn_data *d, si
     f->mean = ndyn_calloc(H, sizeof(double));
     f->traj_state = ndyn_malloc_array(tot, sizeof(int));
     if (!f->grid || !f->vel || !f->traj || !f->comps || !f->mean || !f->traj_state) rc = NDYN_ENOMEM;
+    /* the plane of the two leading principal axes of the latent means */
+    ndyn_pca *pca = NULL;
+    if (!rc) rc = ndyn_pca_fit(r->h, tot, H, 2, &pca);
     if (!rc) {
-        for (size_t t = 0; t < tot; t++)
-            for (size_t a = 0; a < H; a++) f->mean[a] += r->h[t * H + a] / tot;
-        for (size_t t = 0; t < tot; t++)
-            for (size_t a = 0; a < H; a++)
-                for (size_t b = 0; b < H; b++)
-                    C[a * H + b] += (r->h[t * H + a] - f->mean[a]) * (r->h[t * H + b] - f->mean[b]);
-        if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (int)H, C, (int)H, ev) != 0)
-            rc = ndyn_error(NDYN_ECONVERGE, "srnn flow: eigen-decomposition of the latent covariance failed");
+        memcpy(f->mean, pca->mean, H * sizeof(double));
+        memcpy(f->comps, pca->components, 2 * H * sizeof(double));
+        rc = ndyn_pca_transform(pca, r->h, tot, f->traj);
     }
+    ndyn_pca_free(pca);
     if (!rc) {
-        for (int c = 0; c < 2; c++) { /* largest eigenvalues are last; sign: largest entry positive */
-            size_t col = H - 1 - c, big = 0;
-            for (size_t a = 0; a < H; a++) {
-                f->comps[c * H + a] = C[a * H + col];
-                if (fabs(C[a * H + col]) > fabs(C[big * H + col])) big = a;
-            }
-            if (f->comps[c * H + big] < 0)
-                for (size_t a = 0; a < H; a++) f->comps[c * H + a] = -f->comps[c * H + a];
-        }
         double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
         for (size_t t = 0; t < tot; t++) {
-            for (int c = 0; c < 2; c++) {
-                double v = 0;
-                for (size_t a = 0; a < H; a++) v += (r->h[t * H + a] - f->mean[a]) * f->comps[c * H + a];
-                f->traj[t * 2 + c] = v;
-                lo[c] = fmin(lo[c], v), hi[c] = fmax(hi[c], v);
-            }
+            for (int c = 0; c < 2; c++) lo[c] = fmin(lo[c], f->traj[t * 2 + c]), hi[c] = fmax(hi[c], f->traj[t * 2 + c]);
             f->traj_state[t] = r->states[t];
         }
         double hv[4096], fv[4096];
@@ -424,8 +406,6 @@ int ndyn_srnn_flow_compute(const ndyn_srnn_model *m, const ndyn_srnn_data *d, si
                 }
             }
     }
-    free(C);
-    free(ev);
     ndyn_srnn_result_free(r);
     if (rc) {
         ndyn_srnn_flow_free(f);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ndyn/analysis.h"
+#include "ndyn/nn.h"
 #include "srnn_internal.h"
 
 typedef struct {
@@ -130,18 +131,6 @@ static int hist_push(ndyn_srnn_history *h, size_t *cap, int epoch, double loss, 
     return NDYN_OK;
 }
 
-static void relabel_first(int *z, size_t T, int K)
-{
-    int map[64];
-    for (int k = 0; k < K; k++) map[k] = -1;
-    int next = 0;
-    for (size_t t = 0; t < T; t++)
-        if (map[z[t]] < 0) map[z[t]] = next++;
-    for (int k = 0; k < K; k++)
-        if (map[k] < 0) map[k] = next++;
-    for (size_t t = 0; t < T; t++) z[t] = map[z[t]];
-}
-
 /* Initialisation targets P (total_T of d, K) for the training trials. */
 static int init_targets(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const size_t *off,
                         const size_t *train, size_t ntr, uint64_t seed, double *P)
@@ -182,9 +171,9 @@ static int init_targets(const ndyn_srnn_data *d, const ndyn_srnn_params *p, cons
             break;
         case NDYN_SRNN_INIT_RANDOM: {
             size_t o = 0;
-            for (size_t i = 0; i < ntr; i++) {
+            for (size_t i = 0; !rc && i < ntr; i++) {
                 for (size_t t = 0; t < Ts[i]; t++) tl[o + t] = (int)ndyn_rng_below(&r, K);
-                relabel_first(tl + o, Ts[i], K);
+                rc = ndyn_hmm_reorder_states(tl + o, Ts[i], K, NULL);
                 o += Ts[i];
             }
             break;
@@ -239,18 +228,59 @@ static int init_targets(const ndyn_srnn_data *d, const ndyn_srnn_params *p, cons
     return rc;
 }
 
-typedef struct { double *m, *v; long step; } adam;
+/* The nn engine's Adam and StepLR over one tensor holding all of theta; the
+ * model keeps theta, the store a copy the optimiser updates. Frozen entries
+ * (fixed variances) have zero gradient, so Adam leaves them where they are. */
+typedef struct {
+    ndyn_nn_store *s;
+    ndyn_nn_optim *o;
+    ndyn_nn_sched sched;
+} optimiser;
 
-static void adam_step(adam *a, double *th, const double *g, size_t n, double lr)
+static void optimiser_free(optimiser *a)
 {
-    const double b1 = 0.9, b2 = 0.999, ep = 1e-8;
-    a->step++;
-    double c1 = 1 - pow(b1, (double)a->step), c2 = 1 - pow(b2, (double)a->step);
-    for (size_t i = 0; i < n; i++) {
-        a->m[i] = b1 * a->m[i] + (1 - b1) * g[i];
-        a->v[i] = b2 * a->v[i] + (1 - b2) * g[i] * g[i];
-        th[i] -= lr * (a->m[i] / c1) / (sqrt(a->v[i] / c2) + ep);
-    }
+    ndyn_nn_optim_free(a->o);
+    ndyn_nn_store_free(a->s);
+}
+
+static int optimiser_make(optimiser *a, const ndyn_srnn_params *p, const double *theta, size_t n)
+{
+    memset(a, 0, sizeof *a);
+    a->s = ndyn_nn_store_new();
+    if (!a->s) return NDYN_ENOMEM;
+    int rc = ndyn_nn_store_add(a->s, "theta", 1, &n, 0, NULL);
+    if (rc) return rc;
+    memcpy(a->s->data, theta, n * sizeof(double));
+    ndyn_nn_optim_params op;
+    ndyn_nn_optim_params_default(&op, NDYN_NN_ADAM);
+    op.lr = p->lr;
+    rc = ndyn_nn_optim_alloc(&op, a->s, &a->o);
+    if (rc) return rc;
+    ndyn_nn_steplr_init(&a->sched, p->lr_step, p->lr_gamma);
+    return NDYN_OK;
+}
+
+/* Forget the moments and the schedule (a fresh optimiser for stage 2). */
+static void optimiser_restart(optimiser *a)
+{
+    ndyn_nn_optim_reset(a->o);
+    a->o->p.lr = a->o->initial_lr;
+    a->sched.last_epoch = 0;
+}
+
+/* One step along -g (g is the gradient of the loss), clipped to a norm of
+ * clip when clip > 0; theta (n) receives the new parameters. */
+static int optimiser_step(optimiser *a, const double *g, double clip, double *theta)
+{
+    size_t n = a->s->size;
+    memcpy(a->s->grad, g, n * sizeof(double));
+    int rc = clip > 0 ? ndyn_nn_clip_grad_norm(a->s, clip, NULL) : NDYN_OK;
+    if (!rc) rc = ndyn_nn_optim_step(a->o, a->s);
+    if (rc == NDYN_ENONFINITE)
+        return ndyn_error(NDYN_ECONVERGE, "srnn: the gradient became non-finite at step %lld; lower --lr "
+                          "(now %g) or standardise the data", (long long)a->o->t + 1, a->o->p.lr);
+    if (!rc) memcpy(theta, a->s->data, n * sizeof(double));
+    return rc;
 }
 
 static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const size_t *off,
@@ -276,9 +306,11 @@ static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const siz
     if (!rc && nte) rc = make_batches(&l, d, test, nte, 0, NULL, off, &eb, &neb);
     free(P);
     double *g = ndyn_calloc(m->n_theta, sizeof(double)), *gacc = ndyn_calloc(m->n_theta, sizeof(double));
-    adam opt = {ndyn_calloc(m->n_theta, sizeof(double)), ndyn_calloc(m->n_theta, sizeof(double)), 0};
+    optimiser opt;
+    int orc = optimiser_make(&opt, p, m->theta, m->n_theta);
+    if (!rc) rc = orc;
     size_t *order = ndyn_malloc_array(ntb ? ntb : 1, sizeof(size_t));
-    if (!rc && (!g || !gacc || !opt.m || !opt.v || !order)) rc = NDYN_ENOMEM;
+    if (!rc && (!g || !gacc || !order)) rc = NDYN_ENOMEM;
     ndyn_rng r, re; /* training draws; evaluation draws (so eval_every does not change training) */
     ndyn_rng_init(&r, pr.seed, 0xE95);
     ndyn_rng_init(&re, pr.seed, 0xE7A);
@@ -290,16 +322,10 @@ static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const siz
     char label[64];
     snprintf(label, sizeof label, p->restarts > 1 ? "srnn fit (restart %d)" : "srnn fit", restart + 1);
     ndyn_progress_begin(&prog, label, (size_t)total_epochs);
-    int sched_epoch = 0;
     for (int ep = 0; !rc && ep < total_epochs; ep++) {
         int stage = ep < e1 ? 1 : 2;
-        if (ep == e1 && e1 > 0 && p->fresh_optimizer) {
-            memset(opt.m, 0, m->n_theta * sizeof(double));
-            memset(opt.v, 0, m->n_theta * sizeof(double));
-            opt.step = 0;
-            sched_epoch = 0;
-        }
-        double lr = p->lr * pow(p->lr_gamma, (double)(sched_epoch / p->lr_step));
+        if (ep == e1 && e1 > 0 && p->fresh_optimizer) optimiser_restart(&opt);
+        double lr = opt.o->p.lr;
         for (size_t i = 0; i < ntb; i++) order[i] = i;
         if (ntb > 1) ndyn_rng_shuffle(&r, order, ntb);
         double loss_sum = 0, elbo_sum = 0;
@@ -327,28 +353,13 @@ static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const siz
             } else {
                 double sc = p->loss_sum ? 1.0 : (double)TB;
                 for (size_t q = 0; q < m->n_theta; q++) g[q] = -g[q] / sc;
-                if (p->clip > 0) {
-                    double nn = 0;
-                    for (size_t q = 0; q < m->n_theta; q++) nn += g[q] * g[q];
-                    nn = sqrt(nn);
-                    if (nn > p->clip)
-                        for (size_t q = 0; q < m->n_theta; q++) g[q] *= p->clip / nn;
-                }
-                adam_step(&opt, m->theta, g, m->n_theta, lr);
+                rc = optimiser_step(&opt, g, p->clip, m->theta);
             }
         }
         if (rc) break;
-        if (full) {
-            if (p->clip > 0) {
-                double nn = 0;
-                for (size_t q = 0; q < m->n_theta; q++) nn += gacc[q] * gacc[q];
-                nn = sqrt(nn);
-                if (nn > p->clip)
-                    for (size_t q = 0; q < m->n_theta; q++) gacc[q] *= p->clip / nn;
-            }
-            adam_step(&opt, m->theta, gacc, m->n_theta, lr);
-        }
-        sched_epoch++;
+        if (full) rc = optimiser_step(&opt, gacc, p->clip, m->theta);
+        if (!rc) rc = ndyn_nn_sched_step(&opt.sched, opt.o, 0, NULL);
+        if (rc) break;
         double loss = loss_sum / steps_train, tr = elbo_sum / steps_train;
         if (!isfinite(loss)) {
             rc = ndyn_error(NDYN_ECONVERGE, "srnn: the loss became non-finite at epoch %d; lower --lr (now %g) or standardise the data", ep + 1, lr);
@@ -371,8 +382,7 @@ static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const siz
     free_batches(eb, neb);
     free(g);
     free(gacc);
-    free(opt.m);
-    free(opt.v);
+    optimiser_free(&opt);
     free(order);
     if (rc) {
         ndyn_srnn_model_free(m);
