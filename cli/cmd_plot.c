@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ndyn/analysis.h"
 #include "ndyn/io.h"
 #include "ndyn/plot.h"
 
@@ -205,6 +206,36 @@ static int names_from(const plot_opts *o, const ndyn_dataset *ds, char **buf, co
     return 0;
 }
 
+/* Scores z (n, k) of x (n, d) on its first k principal axes, for drawing;
+ * components (k, d) (may be NULL) and the fraction of the variance of each
+ * axis, explained (k). Fewer points than axes (n < k) leave the axes past
+ * n, along which such data have no variance, at 0. */
+static int pca_project(const double *x, size_t n, size_t d, size_t k, double *z, double *components,
+                       double *explained)
+{
+    size_t kf = k < n ? k : n;
+    ndyn_pca *p = NULL;
+    double *zf = kf < k ? malloc(n * kf * sizeof(double)) : z;
+    if (!zf) return ndyn_error(NDYN_ENOMEM, "out of memory");
+    int rc = ndyn_pca_fit(x, n, d, kf, &p);
+    if (!rc) rc = ndyn_pca_transform(p, x, n, zf);
+    if (!rc) {
+        for (size_t c = 0; c < k; c++) {
+            explained[c] = c < kf ? p->explained_variance_ratio[c] : 0;
+            if (components) {
+                if (c < kf) memcpy(components + c * d, p->components + c * d, d * sizeof(double));
+                else memset(components + c * d, 0, d * sizeof(double));
+            }
+        }
+        if (zf != z)
+            for (size_t i = 0; i < n; i++)
+                for (size_t c = 0; c < k; c++) z[i * k + c] = c < kf ? zf[i * kf + c] : 0;
+    }
+    if (zf != z) free(zf);
+    ndyn_pca_free(p);
+    return rc;
+}
+
 static int new_figure(const plot_opts *o, int dw, int dh, int rows, int cols, ndyn_plot_figure **f)
 {
     int rc = ndyn_plot_figure_new(o->width ? (int)o->width : dw, o->height ? (int)o->height : dh, rows, cols, f);
@@ -315,7 +346,7 @@ static int plot_embedding(const plot_opts *o)
     }
     int pca = E > k;
     if (pca) {
-        if ((rc = ndyn_plot_pca(x->data, n, E, k, pts, NULL, NULL, expl))) goto fail;
+        if ((rc = pca_project(x->data, n, E, k, pts, NULL, expl))) goto fail;
     } else {
         memcpy(pts, x->data, n * k * sizeof(double));
     }
@@ -444,7 +475,7 @@ static int plot_field(const plot_opts *o)
             rc = ndyn_error(NDYN_ENOMEM, "out of memory");
             goto fail;
         }
-        rc = ndyn_plot_pca(P, n, D, 2, p2, W, NULL, expl);
+        rc = pca_project(P, n, D, 2, p2, W, expl);
         for (size_t i = 0; !rc && i < n; i++)
             for (int a = 0; a < 2; a++) {
                 double s = 0;
@@ -547,6 +578,20 @@ fail:
 
 /* ---------------------------------------------------------------- distances */
 
+/* Classical MDS of the conditions, coords (C, 2), from dist (C, C) already
+ * checked symmetric to a relative 1e-6: the mean of the two halves, with a
+ * zero diagonal, goes to ndyn_mds_classical. */
+static int mds_plane(const double *dist, size_t C, double *coords)
+{
+    double *d = malloc(C * C * sizeof(double));
+    if (!d) return ndyn_error(NDYN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < C; i++)
+        for (size_t j = 0; j < C; j++) d[i * C + j] = i == j ? 0 : 0.5 * (dist[i * C + j] + dist[j * C + i]);
+    int rc = ndyn_mds_classical(d, C, 2, coords, NULL, NULL);
+    free(d);
+    return rc;
+}
+
 static int plot_distances(const plot_opts *o)
 {
     if (o->nfiles != 1) return -cli_usage(CMD, "distances takes one input file, got %d", o->nfiles);
@@ -596,7 +641,7 @@ static int plot_distances(const plot_opts *o)
             coords[2 * i + 1] = mds->shape[1] > 1 ? ((double *)mds->data)[i * mds->shape[1] + 1] : 0;
         }
     } else if (C >= 2) {
-        if ((rc = ndyn_plot_mds(D, C, 2, coords))) goto fail;
+        if ((rc = mds_plane(D, C, coords))) goto fail;
     }
     const char *names[MAX_NAMES];
     char defn[MAX_NAMES][16];

@@ -40,4 +40,18 @@ static inline int t_same_dataset(const ndyn_dataset *a, const ndyn_dataset *b)
     return 1;
 }
 
+/* The seeding contract of a simulator, given a and b simulated with the same
+ * parameters (and seed) and c with another seed: a and b bit-identical, a
+ * and c not. Frees all three. */
+#define T_CHECK_SEEDED(a, b, c)                 \
+    do {                                        \
+        if ((a) && (b) && (c)) {                \
+            CHECK(t_same_dataset((a), (b)));    \
+            CHECK(!t_same_dataset((a), (c)));   \
+        }                                       \
+        ndyn_dataset_free(a);                   \
+        ndyn_dataset_free(b);                   \
+        ndyn_dataset_free(c);                   \
+    } while (0)
+
 #endif

@@ -216,4 +216,34 @@ TEST(arpack_cycle)
     free(ri); free(ci); free(v); free(V); free(LV);
 }
 
-RUN_TESTS(T(csr_ops), T(expm_analytic), T(bessel_values), T(chebyshev_and_spectral_equal_expm), T(arpack_cycle))
+TEST(svd_vt_against_normal_equations)
+{
+    /* A (m, n) random: the rows of Vt are orthonormal, S descending, and each
+     * is an eigenvector of A^T A with eigenvalue S^2 (computed directly). */
+    enum { M = 7, N = 4 };
+    double A[M * N], Acopy[M * N], S[N], Vt[N * N], AtA[N * N] = {0};
+    ndyn_rng r;
+    ndyn_rng_init(&r, 5, 0);
+    for (int i = 0; i < M * N; i++) A[i] = Acopy[i] = ndyn_rng_normal(&r);
+    for (int a = 0; a < N; a++)
+        for (int b = 0; b < N; b++)
+            for (int i = 0; i < M; i++) AtA[a * N + b] += A[i * N + a] * A[i * N + b];
+    CHECK_OK(ndyn_svd_vt(M, N, Acopy, S, Vt, "test"));
+    for (int c = 0; c < N; c++) {
+        if (c) CHECK(S[c] <= S[c - 1]);
+        for (int e = 0; e < N; e++) {
+            double dot = 0;
+            for (int j = 0; j < N; j++) dot += Vt[c * N + j] * Vt[e * N + j];
+            CHECK_CLOSE(dot, c == e ? 1.0 : 0.0, 1e-12, 0);
+        }
+        for (int a = 0; a < N; a++) {
+            double av = 0;
+            for (int b = 0; b < N; b++) av += AtA[a * N + b] * Vt[c * N + b];
+            CHECK_CLOSE(av, S[c] * S[c] * Vt[c * N + a], 1e-10, 0);
+        }
+    }
+    CHECK_FAILS(ndyn_svd_vt(M, N, NULL, S, Vt, "test"), NDYN_EINVAL);
+}
+
+RUN_TESTS(T(csr_ops), T(expm_analytic), T(bessel_values), T(chebyshev_and_spectral_equal_expm), T(arpack_cycle),
+          T(svd_vt_against_normal_equations))

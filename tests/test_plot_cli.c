@@ -3,30 +3,22 @@
  * colours of categories and of heatmap values must appear where the data put
  * them, and bad inputs must fail with exit status 1 (2 for usage) and a
  * message that names the problem. */
-#include "test.h"
-
-#include <sys/wait.h>
+#include "cli_test_util.h"
 
 #include "ndyn/io.h"
 #include "ndyn/plot.h"
 #include "plot_test_util.h"
 
+/* `ndyn plot ARGS`: exit status, stderr copied to err (may be NULL). */
 static int run(const char *args, char *err, size_t nerr)
 {
-    char cmd[2048], ep[256];
-    t_tmp("stderr.txt", ep, sizeof ep);
-    snprintf(cmd, sizeof cmd, "%s plot %s 2> %s", NDYN_TEST_EXE, args, ep);
-    int st = system(cmd);
+    int st = t_ndyn("plot %s", args);
     if (err) {
-        err[0] = 0;
-        FILE *f = fopen(ep, "r");
-        if (f) {
-            size_t r = fread(err, 1, nerr - 1, f);
-            err[r] = 0;
-            fclose(f);
-        }
+        size_t k = strlen(t_err) < nerr ? strlen(t_err) : nerr - 1;
+        memcpy(err, t_err, k);
+        err[k] = 0;
     }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return st;
 }
 
 static void save(const char *path, size_t n, const char *const *names, ndyn_array **arrays)

@@ -127,13 +127,7 @@ TEST(lorenz_seeded)
     CHECK_OK(ndyn_sim_lorenz(&p, &b));
     p.seed = 2;
     CHECK_OK(ndyn_sim_lorenz(&p, &c));
-    if (a && b && c) {
-        CHECK(t_same_dataset(a, b));
-        CHECK(!t_same_dataset(a, c));
-    }
-    ndyn_dataset_free(a);
-    ndyn_dataset_free(b);
-    ndyn_dataset_free(c);
+    T_CHECK_SEEDED(a, b, c);
 }
 
 TEST(lorenz_bad_params)

@@ -250,13 +250,7 @@ TEST(switching_seeded)
     CHECK_OK(ndyn_sim_switching(&p, &b));
     p.seed = 77;
     CHECK_OK(ndyn_sim_switching(&p, &c));
-    if (a && b && c) {
-        CHECK(t_same_dataset(a, b));
-        CHECK(!t_same_dataset(a, c));
-    }
-    ndyn_dataset_free(a);
-    ndyn_dataset_free(b);
-    ndyn_dataset_free(c);
+    T_CHECK_SEEDED(a, b, c);
 }
 
 TEST(switching_bad_params)

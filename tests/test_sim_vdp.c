@@ -142,13 +142,7 @@ TEST(vdp_seeded_and_bad_params)
     CHECK_OK(ndyn_sim_vdp(&p, &b));
     p.seed = 9;
     CHECK_OK(ndyn_sim_vdp(&p, &c));
-    if (a && b && c) {
-        CHECK(t_same_dataset(a, b));
-        CHECK(!t_same_dataset(a, c));
-    }
-    ndyn_dataset_free(a);
-    ndyn_dataset_free(b);
-    ndyn_dataset_free(c);
+    T_CHECK_SEEDED(a, b, c);
     ndyn_dataset *ds = NULL;
     ndyn_sim_vdp_defaults(&p);
     p.steps = 1;

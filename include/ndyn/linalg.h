@@ -74,6 +74,11 @@ int ndyn_syevr(size_t n, const double *A, double *w, double *Z);
 /* Thin SVD of a dense (m x n) matrix: U (m, r), S (r), Vt (r, n), r = min(m,n).
  * Any output may be NULL except S. LAPACK dgesdd. */
 int ndyn_svd(size_t m, size_t n, const double *A, double *U, double *S, double *Vt);
+/* Singular values S (r) and right singular vectors Vt (r, n), r = min(m, n),
+ * of a dense (m x n) matrix A, which is overwritten (no copy: for large data
+ * matrices, e.g. PCA and least squares on centred data). what names A in
+ * errors. LAPACK dgesvd. */
+int ndyn_svd_vt(size_t m, size_t n, double *A, double *S, double *Vt, const char *what);
 /* Dense matrix exponential E = expm(A), (n x n), by scaling and squaring with a
  * degree-13 Pade approximant (tests and small problems). */
 int ndyn_expm(size_t n, const double *A, double *E);

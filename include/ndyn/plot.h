@@ -199,18 +199,6 @@ void ndyn_plot_cleanup(void);
 
 /* ------------------------------------------------------------------- helpers */
 
-/* Projection of x (n, d) on its first k principal axes, for drawing (the
- * analysis module's ndyn_pca_* is the full tool): z (n, k) = (x - mean) W^T.
- * components (k, d), mean (d) and explained (k, fraction of the variance)
- * may be NULL. Each axis is signed so that its largest entry is positive.
- * k <= d, n >= 2. */
-int ndyn_plot_pca(const double *x, size_t n, size_t d, size_t k, double *z, double *components,
-                  double *mean, double *explained);
-/* Classical (Torgerson) MDS of a symmetric distance matrix dist (c, c):
- * coords (c, k) from the top k eigenvectors of -1/2 J D^2 J scaled by the
- * square roots of their eigenvalues (negative eigenvalues give 0). */
-int ndyn_plot_mds(const double *dist, size_t c, size_t k, double *coords);
-
 /* "Nice" tick positions covering [lo, hi]: steps of 1, 2, 2.5 or 5 x 10^k,
  * at most max_ticks of them inside [lo, hi]. Returns the count (0 on bad
  * input); ticks (cap) receives the positions. */

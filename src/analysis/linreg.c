@@ -1,7 +1,7 @@
 /* Linear regression with an unpenalised bias: ordinary least squares
  * (minimum-norm) and ridge, both through the SVD of the centred inputs, and
  * the choice of the ridge penalty by time-block cross-validation. */
-#include <lapacke.h>
+#include "ndyn/linalg.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +56,8 @@ static int svd_prepare(const double *x, const double *y, const size_t *rows, siz
     f->z = ndyn_calloc(r * dy, sizeof *f->z);
     double *xc = ndyn_malloc_array(n * d, sizeof *xc);
     double *xty = ndyn_calloc(d * dy, sizeof *xty); /* (d, dy) = xc^T yc */
-    double *sup = ndyn_malloc_array(r, sizeof *sup);
     int rc = NDYN_OK;
-    if (!f->xmean || !f->ymean || !f->s || !f->vt || !f->z || !xc || !xty || !sup) {
+    if (!f->xmean || !f->ymean || !f->s || !f->vt || !f->z || !xc || !xty) {
         rc = NDYN_ENOMEM;
         goto done;
     }
@@ -78,13 +77,7 @@ static int svd_prepare(const double *x, const double *y, const size_t *rows, siz
             for (size_t j = 0; j < d; j++) xty[j * dy + k] += xc[i * d + j] * yc;
         }
     }
-    lapack_int info = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'N', 'S', (lapack_int)n, (lapack_int)d, xc,
-                                     (lapack_int)d, f->s, NULL, 1, f->vt, (lapack_int)d, sup);
-    if (info != 0) {
-        rc = info > 0 ? ndyn_error(NDYN_ECONVERGE, "linear regression: the SVD did not converge (info %d)", (int)info)
-                      : ndyn_error(NDYN_EINTERNAL, "linear regression: dgesvd argument %d invalid", (int)-info);
-        goto done;
-    }
+    if ((rc = ndyn_svd_vt(n, d, xc, f->s, f->vt, "linear regression"))) goto done;
     for (size_t c = 0; c < r; c++)
         for (size_t j = 0; j < d; j++) {
             double v = f->vt[c * d + j];
@@ -93,7 +86,6 @@ static int svd_prepare(const double *x, const double *y, const size_t *rows, siz
 done:
     free(xc);
     free(xty);
-    free(sup);
     if (rc) svd_free(f);
     return rc;
 }

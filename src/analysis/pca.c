@@ -1,7 +1,7 @@
 /* Principal component analysis through the SVD of the centred data
  * (LAPACK dgesvd), with scikit-learn's conventions: variances with ddof 1,
  * axes by decreasing variance, a deterministic sign per axis. */
-#include <lapacke.h>
+#include "ndyn/linalg.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +57,7 @@ int ndyn_pca_fit(const double *x, size_t n, size_t d, size_t k, ndyn_pca **out)
     double *xc = ndyn_malloc_array(n * d, sizeof *xc);   /* (n, d) centred */
     double *s = ndyn_malloc_array(r, sizeof *s);
     double *vt = ndyn_malloc_array(r * d, sizeof *vt);   /* (r, d) */
-    double *sup = ndyn_malloc_array(r, sizeof *sup);
-    if (!xc || !s || !vt || !sup) {
+    if (!xc || !s || !vt) {
         rc = NDYN_ENOMEM;
         goto done;
     }
@@ -76,13 +75,7 @@ int ndyn_pca_fit(const double *x, size_t n, size_t d, size_t k, ndyn_pca **out)
     total /= (double)(n - 1);
     p->total_variance = total;
 
-    lapack_int info = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'N', 'S', (lapack_int)n, (lapack_int)d, xc,
-                                     (lapack_int)d, s, NULL, 1, vt, (lapack_int)d, sup);
-    if (info != 0) {
-        rc = info > 0 ? ndyn_error(NDYN_ECONVERGE, "PCA: the SVD did not converge (LAPACK info %d)", (int)info)
-                      : ndyn_error(NDYN_EINTERNAL, "PCA: dgesvd argument %d invalid", (int)-info);
-        goto done;
-    }
+    if ((rc = ndyn_svd_vt(n, d, xc, s, vt, "PCA"))) goto done;
     for (size_t c = 0; c < k; c++) {
         double *axis = p->components + c * d;
         memcpy(axis, vt + c * d, d * sizeof *axis);
@@ -102,7 +95,6 @@ done:
     free(xc);
     free(s);
     free(vt);
-    free(sup);
     ndyn_pca_free(p);
     return rc;
 }

@@ -117,6 +117,17 @@ static int dup_check(const int64_t *idx, const double *dist, size_t n, size_t k)
     return NDYN_OK;
 }
 
+/* The k nearest neighbours of every point of t (self excluded), idx and dist
+ * (n, k) allocated here, failing on duplicate points (dup_check). */
+static int knn_lists(const ndyn_kdtree *t, size_t n, size_t k, int64_t **idx, double **dist)
+{
+    *idx = ndyn_malloc_array(n * k, sizeof(int64_t));
+    *dist = ndyn_malloc_array(n * k, sizeof(double));
+    if (!*idx || !*dist) return NDYN_ENOMEM;
+    int rc = ndyn_kdtree_knn_all(t, k, *idx, *dist);
+    return rc ? rc : dup_check(*idx, *dist, n, k);
+}
+
 int ndyn_geom_cknn(const double *X, size_t n, size_t D, int k, double delta, ndyn_csr *G)
 {
     memset(G, 0, sizeof *G);
@@ -127,13 +138,12 @@ int ndyn_geom_cknn(const double *X, size_t n, size_t D, int k, double delta, ndy
     rc = ndyn_kdtree_build(X, n, D, &t);
     if (rc) return rc;
     size_t K = (size_t)k;
-    int64_t *idx = ndyn_malloc_array(n * K, sizeof(int64_t));
-    double *dist = ndyn_malloc_array(n * K, sizeof(double));
+    int64_t *idx = NULL;
+    double *dist = NULL;
     double *rho = ndyn_malloc_array(n, sizeof(double));
     double *rad = ndyn_malloc_array(n, sizeof(double));
-    if (!idx || !dist || !rho || !rad) rc = NDYN_ENOMEM;
-    if (!rc) rc = ndyn_kdtree_knn_all(t, K, idx, dist);
-    if (!rc) rc = dup_check(idx, dist, n, K);
+    if (!rho || !rad) rc = NDYN_ENOMEM;
+    if (!rc) rc = knn_lists(t, n, K, &idx, &dist);
     if (!rc) for (size_t i = 0; i < n; i++) { rho[i] = dist[i * K + K - 1]; rad[i] = delta * rho[i]; }
     if (!rc && delta <= 1.0) {
         /* Fast path: with delta <= 1 every edge has d < rho_i at its endpoint
@@ -178,12 +188,10 @@ int ndyn_geom_knn_graph(const double *X, size_t n, size_t D, int k, ndyn_csr *G)
     rc = ndyn_kdtree_build(X, n, D, &t);
     if (rc) return rc;
     size_t K = (size_t)k;
-    int64_t *idx = ndyn_malloc_array(n * K, sizeof(int64_t));
-    double *dist = ndyn_malloc_array(n * K, sizeof(double));
+    int64_t *idx = NULL;
+    double *dist = NULL;
     ndyn_csr A = {0};
-    if (!idx || !dist) rc = NDYN_ENOMEM;
-    if (!rc) rc = ndyn_kdtree_knn_all(t, K, idx, dist);
-    if (!rc) rc = dup_check(idx, dist, n, K);
+    rc = knn_lists(t, n, K, &idx, &dist);
     if (!rc) rc = ndyn_csr_alloc(&A, n, n, n * K);
     if (!rc) {
         for (size_t i = 0; i < n; i++) {

@@ -413,23 +413,32 @@ static int not_numeric(void)
                       "numbers; read it with ndyn_npy_read_text_mem or from an .npz as text");
 }
 
+/* The header of a whole .npy file held in memory, p (len bytes): info, with
+ * info->data_offset where the data begin. */
+static int parse_header_mem(const unsigned char *p, size_t len, npy_info *info)
+{
+    size_t prefix = 0, hdr_len = 0;
+    int major = 0, rc;
+    memset(info, 0, sizeof *info);
+    if ((rc = parse_prefix(p, len, &prefix, &hdr_len, &major))) return rc;
+    if (hdr_len > len - prefix)
+        return ndyn_error(NDYN_EFORMAT, "truncated .npy file: the header claims %zu bytes but "
+                          "only %zu follow", hdr_len, len - prefix);
+    if ((rc = parse_dict((const char *)p + prefix, hdr_len, major, info))) return rc;
+    info->data_offset = prefix + hdr_len;
+    return NDYN_OK;
+}
+
 int ndyn_npy_read_mem(const void *buf, size_t len, ndyn_array **out)
 {
     if (!out) return ndyn_error(NDYN_EINVAL, "ndyn_npy_read_mem: out is NULL");
     *out = NULL;
     if (!buf && len) return ndyn_error(NDYN_EINVAL, "ndyn_npy_read_mem: buffer is NULL");
     const unsigned char *p = buf;
-    size_t prefix = 0, hdr_len = 0;
-    int major = 0, rc;
-    if ((rc = parse_prefix(p, len, &prefix, &hdr_len, &major))) return rc;
-    if (hdr_len > len - prefix)
-        return ndyn_error(NDYN_EFORMAT, "truncated .npy file: the header claims %zu bytes but "
-                          "only %zu follow", hdr_len, len - prefix);
     npy_info info;
-    memset(&info, 0, sizeof info);
-    if ((rc = parse_dict((const char *)p + prefix, hdr_len, major, &info))) return rc;
+    int rc = parse_header_mem(p, len, &info);
+    if (rc) return rc;
     if (info.ulen) return not_numeric();
-    info.data_offset = prefix + hdr_len;
     size_t have = len - info.data_offset;
     char sh[160];
     if (have != info.nbytes) {
@@ -663,16 +672,9 @@ int ndyn_npy_write(const char *path, const ndyn_array *a)
 
 int io_npy_is_text(const void *buf, size_t len)
 {
-    const unsigned char *p = buf;
-    size_t prefix = 0, hdr_len = 0;
-    int major = 0;
-    if (!buf || parse_prefix(p, len, &prefix, &hdr_len, &major) || hdr_len > len - prefix) {
-        ndyn_error_clear();
-        return 0;
-    }
+    if (!buf) return 0;
     npy_info info;
-    memset(&info, 0, sizeof info);
-    int rc = parse_dict((const char *)p + prefix, hdr_len, major, &info);
+    int rc = parse_header_mem(buf, len, &info);
     ndyn_error_clear();
     return !rc && info.ulen > 0;
 }
@@ -709,22 +711,16 @@ int ndyn_npy_read_text_mem(const void *buf, size_t len, char **text)
     if (!buf && len) return ndyn_error(NDYN_EINVAL, "ndyn_npy_read_text_mem: buffer is NULL");
     static const unsigned char empty[1];
     const unsigned char *p = buf ? buf : empty;
-    size_t prefix = 0, hdr_len = 0;
-    int major = 0, rc;
-    if ((rc = parse_prefix(p, len, &prefix, &hdr_len, &major))) return rc;
-    if (hdr_len > len - prefix)
-        return ndyn_error(NDYN_EFORMAT, "truncated .npy file: the header claims %zu bytes but "
-                          "only %zu follow", hdr_len, len - prefix);
     npy_info info;
-    memset(&info, 0, sizeof info);
-    if ((rc = parse_dict((const char *)p + prefix, hdr_len, major, &info))) return rc;
+    int rc = parse_header_mem(p, len, &info);
+    if (rc) return rc;
     if (!info.ulen)
         return ndyn_error(NDYN_EINVAL, "the .npy array holds %s numbers, not strings",
                           ndyn_dtype_name(info.dtype));
     if (info.fortran && info.ndim >= 2)
         return ndyn_error(NDYN_EUNSUPPORTED, "Fortran-ordered string arrays of %d dimensions "
                           "are not supported; save a 1-D array of strings", info.ndim);
-    size_t off = prefix + hdr_len, have = len - off;
+    size_t off = info.data_offset, have = len - off;
     if (have != info.nbytes)
         return ndyn_error(NDYN_EFORMAT, "%s .npy string array: %zu bytes of data, %zu expected",
                           have < info.nbytes ? "truncated" : "corrupt", have, info.nbytes);

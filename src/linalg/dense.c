@@ -1,5 +1,5 @@
 /* Dense helpers over CBLAS/LAPACKE: gemm, symmetric eigensolver (dsyevr),
- * thin SVD (dgesdd). */
+ * thin SVD (dgesdd), singular values and right vectors in place (dgesvd). */
 #include "ndyn/linalg.h"
 
 #include <cblas.h>
@@ -45,6 +45,7 @@ int ndyn_svd(size_t m, size_t n, const double *A, double *U, double *S, double *
     double *u = ndyn_malloc_array(m * r, sizeof(double));
     double *vt = ndyn_malloc_array(r * n, sizeof(double));
     if (!a || !u || !vt) { free(a); free(u); free(vt); return NDYN_ENOMEM; }
+
     memcpy(a, A, m * n * sizeof(double));
     lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)m, (lapack_int)n, a,
                                      (lapack_int)n, S, u, (lapack_int)r, vt, (lapack_int)n);
@@ -54,6 +55,23 @@ int ndyn_svd(size_t m, size_t n, const double *A, double *U, double *S, double *
     }
     free(a); free(u); free(vt);
     if (info != 0) return ndyn_error(NDYN_ECONVERGE, "LAPACK dgesdd failed (info %d)", (int)info);
+    return NDYN_OK;
+}
+
+int ndyn_svd_vt(size_t m, size_t n, double *A, double *S, double *Vt, const char *what)
+{
+    size_t r = m < n ? m : n;
+    if (r == 0) return NDYN_OK;
+    if (!A || !S || !Vt) return ndyn_error(NDYN_EINVAL, "%s: SVD with a NULL matrix or output", what);
+    if (m > (size_t)INT32_MAX || n > (size_t)INT32_MAX)
+        return ndyn_error(NDYN_EINVAL, "%s: (%zu, %zu) too large for LAPACK", what, m, n);
+    double *sup = ndyn_malloc_array(r, sizeof *sup);
+    if (!sup) return NDYN_ENOMEM;
+    lapack_int info = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'N', 'S', (lapack_int)m, (lapack_int)n, A,
+                                     (lapack_int)n, S, NULL, 1, Vt, (lapack_int)n, sup);
+    free(sup);
+    if (info > 0) return ndyn_error(NDYN_ECONVERGE, "%s: the SVD did not converge (LAPACK info %d)", what, (int)info);
+    if (info < 0) return ndyn_error(NDYN_EINTERNAL, "%s: dgesvd argument %d invalid", what, (int)-info);
     return NDYN_OK;
 }
 

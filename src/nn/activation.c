@@ -4,13 +4,6 @@
 
 #include "nn/nn_internal.h"
 
-static inline double sigmoid(double x)
-{
-    if (x >= 0) return 1.0 / (1.0 + exp(-x));
-    double e = exp(x);
-    return e / (1.0 + e);
-}
-
 void ndyn_nn_relu_forward(double *out, const double *inp, size_t N)
 {
     for (size_t i = 0; i < N; i++) out[i] = inp[i] > 0 ? inp[i] : 0.0;
@@ -34,7 +27,7 @@ void ndyn_nn_tanh_backward(double *dinp, const double *dout, const double *out, 
 
 void ndyn_nn_sigmoid_forward(double *out, const double *inp, size_t N)
 {
-    for (size_t i = 0; i < N; i++) out[i] = sigmoid(inp[i]);
+    for (size_t i = 0; i < N; i++) out[i] = nn_sigmoid(inp[i]);
 }
 
 void ndyn_nn_sigmoid_backward(double *dinp, const double *dout, const double *out, size_t N)
@@ -52,7 +45,7 @@ void ndyn_nn_logsigmoid_forward(double *out, const double *inp, size_t N)
 
 void ndyn_nn_logsigmoid_backward(double *dinp, const double *dout, const double *inp, size_t N)
 {
-    for (size_t i = 0; i < N; i++) dinp[i] += dout[i] * sigmoid(-inp[i]);
+    for (size_t i = 0; i < N; i++) dinp[i] += dout[i] * nn_sigmoid(-inp[i]);
 }
 
 void ndyn_nn_softplus_forward(double *out, const double *inp, size_t N)
@@ -67,7 +60,7 @@ void ndyn_nn_softplus_backward(double *dinp, const double *dout, const double *i
 {
     for (size_t i = 0; i < N; i++) {
         double x = inp[i];
-        dinp[i] += x > 20.0 ? dout[i] : dout[i] * sigmoid(x);
+        dinp[i] += x > 20.0 ? dout[i] : dout[i] * nn_sigmoid(x);
     }
 }
 

@@ -6,13 +6,6 @@
 
 #include "nn/nn_internal.h"
 
-static inline double sigm(double x)
-{
-    if (x >= 0) return 1.0 / (1.0 + exp(-x));
-    double e = exp(x);
-    return e / (1.0 + e);
-}
-
 // h is (B, H), cache is (B, 4H) [r, z, n, hprev W_hn^T + b_hn]
 void ndyn_nn_gru_cell_forward(double *h, double *cache, const double *x, const double *hprev,
                               const double *w_ih, const double *w_hh, const double *b_ih,
@@ -39,7 +32,7 @@ void ndyn_nn_gru_cell_forward(double *h, double *cache, const double *x, const d
     for (size_t b = 0; b < B; b++) {
         double *c = cache + b * H4;
         for (size_t j = 0; j < H; j++) {
-            double r = sigm(c[j]), z = sigm(c[H + j]);
+            double r = nn_sigmoid(c[j]), z = nn_sigmoid(c[H + j]);
             double n = tanh(c[2 * H + j] + r * c[H3 + j]);
             double hp = hprev ? hprev[b * H + j] : 0.0;
             c[j] = r;

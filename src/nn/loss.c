@@ -12,13 +12,6 @@ static inline double red_scale(int reduction, size_t n)
     return reduction == NDYN_NN_SUM ? 1.0 : 1.0 / (double)n;
 }
 
-static inline double sigm(double x)
-{
-    if (x >= 0) return 1.0 / (1.0 + exp(-x));
-    double e = exp(x);
-    return e / (1.0 + e);
-}
-
 double ndyn_nn_mse_forward(const double *pred, const double *target, size_t N, int reduction)
 {
     double s = 0;
@@ -117,7 +110,7 @@ void ndyn_nn_poisson_nll_backward(double *dx, const double *x, const double *y, 
     for (size_t i = 0; i < N; i++) {
         if (form == NDYN_NN_POISSON_SOFTPLUS) {
             double r = softplus(x[i]);
-            double dr = x[i] > 20.0 ? 1.0 : sigm(x[i]);
+            double dr = x[i] > 20.0 ? 1.0 : nn_sigmoid(x[i]);
             dx[i] += k * (1.0 - y[i] / (r + POISSON_EPS)) * dr;
         } else {
             dx[i] += k * (exp(x[i]) - y[i]);
@@ -137,5 +130,5 @@ void ndyn_nn_bce_logits_backward(double *dx, const double *x, const double *y, s
                                  int reduction, double dloss)
 {
     double k = dloss * red_scale(reduction, N);
-    for (size_t i = 0; i < N; i++) dx[i] += k * (sigm(x[i]) - y[i]);
+    for (size_t i = 0; i < N; i++) dx[i] += k * (nn_sigmoid(x[i]) - y[i]);
 }

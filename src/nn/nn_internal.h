@@ -2,9 +2,18 @@
 #ifndef NDYN_NN_INTERNAL_H
 #define NDYN_NN_INTERNAL_H
 
+#include <math.h>
 #include <stdio.h>
 
 #include "ndyn/nn.h"
+
+/* The logistic function 1 / (1 + e^-x), without overflow for large |x|. */
+static inline double nn_sigmoid(double x)
+{
+    if (x >= 0) return 1.0 / (1.0 + exp(-x));
+    double e = exp(x);
+    return e / (1.0 + e);
+}
 
 /* "<prefix>.<name>" (or "<name>" for an empty/NULL prefix) into buf;
  * NDYN_EINVAL when it does not fit. */
