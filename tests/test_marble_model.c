@@ -339,7 +339,7 @@ TEST(model_file_roundtrip)
     if (m2) {
         CHECK(m2->n_params == m->n_params && m2->epoch == 2);
         CHECK(memcmp(m2->params, m->params, m->n_params * sizeof(double)) == 0);
-        CHECK(memcmp(m2->velocity, m->velocity, m->n_params * sizeof(double)) == 0);
+        CHECK(memcmp(m2->opt->m, m->opt->m, m->n_params * sizeof(double)) == 0);
         size_t n = f.g.n, E = (size_t)p.out_channels;
         double *a = malloc(n * E * sizeof(double)), *b = malloc(n * E * sizeof(double));
         CHECK_OK(ndyn_marble_transform(m, &f.g, a));

@@ -17,14 +17,15 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-static uint64_t model_checksum(const ndyn_marble_model *m, const int32_t *ip, const double *rp)
+static uint64_t model_checksum(const ndyn_marble_model *m, const int32_t *ip, const double *rp,
+                               const double *velocity)
 {
     uint64_t h = 1469598103934665603ULL;
     h = fnv1a(h, ip, NI * sizeof(int32_t));
     h = fnv1a(h, rp, NR * sizeof(double));
     h = fnv1a(h, m->params, m->n_params * sizeof(double));
     h = fnv1a(h, m->buffers, m->n_buffers * sizeof(double));
-    h = fnv1a(h, m->velocity, m->n_params * sizeof(double));
+    h = fnv1a(h, velocity, m->n_params * sizeof(double));
     h = fnv1a(h, m->best_params, m->n_params * sizeof(double));
     h = fnv1a(h, m->best_buffers, m->n_buffers * sizeof(double));
     return h;
@@ -44,11 +45,11 @@ static void pack(const ndyn_marble_model *m, int32_t *ip, double *rp)
     ip[k++] = p->vec_norm; ip[k++] = p->emb_norm; ip[k++] = p->compat_sampling;
     ip[k++] = p->exclude_neighbour_negatives; ip[k++] = p->lr_patience;
     ip[k++] = (int32_t)m->s; ip[k++] = (int32_t)m->d; ip[k++] = (int32_t)m->dim;
-    ip[k++] = m->epoch; ip[k++] = m->best_epoch; ip[k++] = m->plateau_bad;
+    ip[k++] = m->epoch; ip[k++] = m->best_epoch; ip[k++] = (int32_t)m->sched.num_bad_epochs;
     k = 0;
     rp[k++] = p->lr; rp[k++] = p->momentum; rp[k++] = p->dropout; rp[k++] = p->tau0;
     rp[k++] = p->val_frac; rp[k++] = p->test_frac; rp[k++] = p->lr_factor; rp[k++] = p->lr_threshold;
-    rp[k++] = m->lr; rp[k++] = m->plateau_best; rp[k++] = m->best_val;
+    rp[k++] = m->opt->p.lr; rp[k++] = m->sched.best; rp[k++] = m->best_val;
 }
 
 int ndyn_marble_save(const ndyn_marble_model *m, const char *path)
@@ -56,7 +57,11 @@ int ndyn_marble_save(const ndyn_marble_model *m, const char *path)
     int32_t ip[NI];
     double rp[NR];
     pack(m, ip, rp);
-    uint64_t seed = m->par.seed, ck = model_checksum(m, ip, rp);
+    /* the optimiser's momentum buffer (none when momentum is 0: zeros) */
+    double *zeros = NULL;
+    const double *vel = m->opt->m;
+    if (!vel && !(vel = zeros = ndyn_calloc(m->n_params, sizeof(double)))) return NDYN_ENOMEM;
+    uint64_t seed = m->par.seed, ck = model_checksum(m, ip, rp, vel);
     size_t ni = NI, nr = NR, one = 1, np = m->n_params, nb = m->n_buffers;
     ndyn_array *a[8] = {
         ndyn_array_view(NDYN_I32, 1, &ni, ip),
@@ -64,7 +69,7 @@ int ndyn_marble_save(const ndyn_marble_model *m, const char *path)
         ndyn_array_view(NDYN_U64, 1, &one, &seed),
         ndyn_array_view(NDYN_F64, 1, &np, m->params),
         ndyn_array_view(NDYN_F64, 1, &nb, m->buffers),
-        ndyn_array_view(NDYN_F64, 1, &np, m->velocity),
+        ndyn_array_view(NDYN_F64, 1, &np, (double *)vel),
         ndyn_array_view(NDYN_F64, 1, &np, m->best_params),
         ndyn_array_view(NDYN_F64, 1, &nb, m->best_buffers),
     };
@@ -79,6 +84,7 @@ int ndyn_marble_save(const ndyn_marble_model *m, const char *path)
     if (!rc) rc = ndyn_npz_write(path, 9, names, arr, 0);
     for (int i = 0; i < 8; i++) ndyn_array_free(a[i]);
     ndyn_array_free(cka);
+    free(zeros);
     return rc;
 }
 
@@ -147,15 +153,18 @@ int ndyn_marble_load(const char *path, ndyn_marble_model **out)
         goto fail;
     memcpy(m->params, pa, m->n_params * sizeof(double));
     memcpy(m->buffers, ba, m->n_buffers * sizeof(double));
-    memcpy(m->velocity, va, m->n_params * sizeof(double));
+    if (m->opt->m) memcpy(m->opt->m, va, m->n_params * sizeof(double));
+    /* steps taken > 0 makes the next step use the loaded momentum buffer */
+    m->opt->t = epoch;
     memcpy(m->best_params, bpa, m->n_params * sizeof(double));
     memcpy(m->best_buffers, bba, m->n_buffers * sizeof(double));
-    m->epoch = epoch; m->best_epoch = best_epoch; m->plateau_bad = bad;
-    m->lr = rp[8]; m->plateau_best = rp[9]; m->best_val = rp[10];
+    m->epoch = epoch; m->best_epoch = best_epoch; m->sched.num_bad_epochs = bad;
+    m->sched.last_epoch = epoch;
+    m->opt->p.lr = rp[8]; m->sched.best = rp[9]; m->best_val = rp[10];
     int32_t ip2[NI];
     double rp2[NR];
     pack(m, ip2, rp2);
-    if (model_checksum(m, ip2, rp2) != *(const uint64_t *)cka->data) {
+    if (model_checksum(m, ip2, rp2, va) != *(const uint64_t *)cka->data) {
         rc = ndyn_error(NDYN_EFORMAT, "%s: checksum mismatch: the model file is damaged", path);
         goto fail;
     }
