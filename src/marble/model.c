@@ -63,11 +63,7 @@ void mb_init_weights(ndyn_marble_model *m)
             for (size_t k = 0; k < m->s; k++) w[m->off_o + j * m->s * m->s + k * m->s + k] = 1.0;
     for (size_t l = 0; l < m->n_layers; l++) {
         mb_layer *L = &m->layer[l];
-        double bound = 1.0 / sqrt((double)L->in);
-        for (size_t i = 0; i < L->in * L->out; i++)
-            w[L->w + i] = ndyn_rng_uniform_range(&r, -bound, bound);
-        if (L->b != NONE)
-            for (size_t i = 0; i < L->out; i++) w[L->b + i] = ndyn_rng_uniform_range(&r, -bound, bound);
+        ndyn_nn_init_linear(w + L->w, L->b != NONE ? w + L->b : NULL, L->in, L->out, &r);
         if (L->gamma != NONE)
             for (size_t i = 0; i < L->out; i++) { w[L->gamma + i] = 1.0; w[L->beta + i] = 0.0; }
         if (L->run_mean != NONE)
