@@ -3,6 +3,7 @@
  * statistics), the SGD-momentum and ReduceLROnPlateau state, and the best
  * weights as extra arrays. nn checks the format, version and checksum. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,34 +13,40 @@
 
 #define MB_KIND "marble"
 
+/* The int and double fields of ndyn_marble_params saved as hyper-parameters
+ * (hidden widths and the seed apart). */
+#define PI(f) {#f, offsetof(ndyn_marble_params, f)}
+static const struct { const char *key; size_t off; } INTS[] = {
+    PI(epochs), PI(batch_size), PI(batch_norm), PI(n_hidden), PI(bias), PI(order),
+    PI(inner_product), PI(diffusion), PI(include_positions), PI(include_self), PI(out_channels),
+    PI(vec_norm), PI(emb_norm), PI(compat_sampling), PI(exclude_neighbour_negatives),
+    PI(lr_patience)}, NUMS[] = {
+    PI(lr), PI(momentum), PI(dropout), PI(tau0), PI(val_frac), PI(test_frac), PI(lr_factor),
+    PI(lr_threshold)};
+#undef PI
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 static int hp_put(const ndyn_marble_model *m, ndyn_nn_hparams *h)
 {
     const ndyn_marble_params *p = &m->par;
+    const char *base = (const char *)p;
     char key[32];
     int rc = NDYN_OK;
-#define I(k, v) if (!rc) rc = ndyn_nn_hparams_set_int(h, k, (int64_t)(v))
-#define N(k, v) if (!rc) rc = ndyn_nn_hparams_set_num(h, k, v)
-    I("s", m->s); I("d", m->d); I("dim", m->dim);
-    I("epochs", p->epochs); I("batch_size", p->batch_size); I("batch_norm", p->batch_norm);
-    I("n_hidden", p->n_hidden);
-    for (int i = 0; i < p->n_hidden; i++) {
+    for (size_t i = 0; i < NELEM(INTS) && !rc; i++)
+        rc = ndyn_nn_hparams_set_int(h, INTS[i].key, *(const int *)(base + INTS[i].off));
+    for (size_t i = 0; i < NELEM(NUMS) && !rc; i++)
+        rc = ndyn_nn_hparams_set_num(h, NUMS[i].key, *(const double *)(base + NUMS[i].off));
+    for (int i = 0; i < p->n_hidden && !rc; i++) {
         snprintf(key, sizeof key, "hidden.%d", i);
-        I(key, p->hidden[i]);
+        rc = ndyn_nn_hparams_set_int(h, key, p->hidden[i]);
     }
-    I("bias", p->bias); I("order", p->order); I("inner_product", p->inner_product);
-    I("diffusion", p->diffusion); I("include_positions", p->include_positions);
-    I("include_self", p->include_self); I("out_channels", p->out_channels);
-    I("vec_norm", p->vec_norm); I("emb_norm", p->emb_norm);
-    I("compat_sampling", p->compat_sampling);
-    I("exclude_neighbour_negatives", p->exclude_neighbour_negatives);
-    I("lr_patience", p->lr_patience);
-    I("seed", (int64_t)p->seed); /* two's complement: round trips all 64 bits */
-    N("lr", p->lr); N("momentum", p->momentum); N("dropout", p->dropout); N("tau0", p->tau0);
-    N("val_frac", p->val_frac); N("test_frac", p->test_frac); N("lr_factor", p->lr_factor);
-    N("lr_threshold", p->lr_threshold);
-    I("epoch", m->epoch); I("best_epoch", m->best_epoch);
-#undef I
-#undef N
+    /* the seed as int64 (two's complement: all 64 bits round trip) */
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "seed", (int64_t)p->seed);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "s", (int64_t)m->s);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "d", (int64_t)m->d);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "dim", (int64_t)m->dim);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "epoch", m->epoch);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "best_epoch", m->best_epoch);
     return rc;
 }
 
@@ -55,37 +62,31 @@ static int hp_int(const ndyn_nn_hparams *h, const char *k, int *v)
     return NDYN_OK;
 }
 
+/* dims: s, d, dim; ep: epochs trained, best epoch */
 static int hp_get(const ndyn_nn_hparams *h, ndyn_marble_params *p, int dims[3], int ep[2])
 {
+    char *base = (char *)p;
     char key[32];
     int64_t seed = 0;
     int rc = NDYN_OK;
-#define I(k, v) if (!rc) rc = hp_int(h, k, &(v))
-#define N(k, v) if (!rc) rc = ndyn_nn_hparams_get_num(h, k, &(v))
-    I("s", dims[0]); I("d", dims[1]); I("dim", dims[2]);
-    I("epochs", p->epochs); I("batch_size", p->batch_size); I("batch_norm", p->batch_norm);
-    I("n_hidden", p->n_hidden);
-    if (!rc && (p->n_hidden < 0 || p->n_hidden > NDYN_MARBLE_MAX_HIDDEN))
+    for (size_t i = 0; i < NELEM(INTS) && !rc; i++)
+        rc = hp_int(h, INTS[i].key, (int *)(base + INTS[i].off));
+    for (size_t i = 0; i < NELEM(NUMS) && !rc; i++)
+        rc = ndyn_nn_hparams_get_num(h, NUMS[i].key, (double *)(base + NUMS[i].off));
+    if (rc) return rc;
+    if (p->n_hidden < 0 || p->n_hidden > NDYN_MARBLE_MAX_HIDDEN)
         return ndyn_error(NDYN_EFORMAT, "marble model: %d hidden layers", p->n_hidden);
-    for (int i = 0; i < p->n_hidden; i++) {
+    for (int i = 0; i < p->n_hidden && !rc; i++) {
         snprintf(key, sizeof key, "hidden.%d", i);
-        I(key, p->hidden[i]);
+        rc = hp_int(h, key, &p->hidden[i]);
     }
-    I("bias", p->bias); I("order", p->order); I("inner_product", p->inner_product);
-    I("diffusion", p->diffusion); I("include_positions", p->include_positions);
-    I("include_self", p->include_self); I("out_channels", p->out_channels);
-    I("vec_norm", p->vec_norm); I("emb_norm", p->emb_norm);
-    I("compat_sampling", p->compat_sampling);
-    I("exclude_neighbour_negatives", p->exclude_neighbour_negatives);
-    I("lr_patience", p->lr_patience);
     if (!rc) rc = ndyn_nn_hparams_get_int(h, "seed", &seed);
     p->seed = (uint64_t)seed;
-    N("lr", p->lr); N("momentum", p->momentum); N("dropout", p->dropout); N("tau0", p->tau0);
-    N("val_frac", p->val_frac); N("test_frac", p->test_frac); N("lr_factor", p->lr_factor);
-    N("lr_threshold", p->lr_threshold);
-    I("epoch", ep[0]); I("best_epoch", ep[1]);
-#undef I
-#undef N
+    if (!rc) rc = hp_int(h, "s", &dims[0]);
+    if (!rc) rc = hp_int(h, "d", &dims[1]);
+    if (!rc) rc = hp_int(h, "dim", &dims[2]);
+    if (!rc) rc = hp_int(h, "epoch", &ep[0]);
+    if (!rc) rc = hp_int(h, "best_epoch", &ep[1]);
     return rc;
 }
 
