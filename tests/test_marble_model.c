@@ -339,7 +339,7 @@ TEST(model_file_roundtrip)
     if (m2) {
         CHECK(m2->n_params == m->n_params && m2->epoch == 2);
         CHECK(memcmp(m2->params, m->params, m->n_params * sizeof(double)) == 0);
-        CHECK(memcmp(m2->velocity, m->velocity, m->n_params * sizeof(double)) == 0);
+        CHECK(memcmp(m2->opt->m, m->opt->m, m->n_params * sizeof(double)) == 0);
         size_t n = f.g.n, E = (size_t)p.out_channels;
         double *a = malloc(n * E * sizeof(double)), *b = malloc(n * E * sizeof(double));
         CHECK_OK(ndyn_marble_transform(m, &f.g, a));
@@ -362,6 +362,37 @@ TEST(model_file_roundtrip)
     CHECK(ndyn_marble_load(path, &m2) != 0 && m2 == NULL);
     ndyn_marble_model_free(m);
     tf_free(&f);
+}
+
+TEST(model_file_keeps_every_setting)
+{
+    /* an untrained model with non-default settings: every hyper-parameter,
+     * the weights and the (infinite) best validation loss come back exactly */
+    ndyn_marble_params p;
+    ndyn_marble_params_default(&p);
+    p.n_hidden = 2; p.hidden[0] = 5; p.hidden[1] = 4; p.momentum = 0.0; p.dropout = 0.25;
+    p.seed = 0xFFFFFFFFFFFFFFF1ULL; p.lr = 0.0123456789; p.lr_threshold = 3e-4; p.lr_patience = 3;
+    p.order = 1; p.include_positions = 1; p.emb_norm = 1; p.out_channels = 4; p.tau0 = 0.5;
+    ndyn_marble_model *m = NULL, *m2 = NULL;
+    CHECK_OK(ndyn_marble_model_new(&p, 2, 2, 2, &m));
+    char path[256];
+    t_tmp("marble_model_settings.npz", path, sizeof path);
+    CHECK_OK(ndyn_marble_save(m, path));
+    CHECK_OK(ndyn_marble_load(path, &m2));
+    if (m && m2) {
+        const ndyn_marble_params *q = ndyn_marble_model_params(m2);
+        CHECK(q->n_hidden == 2 && q->hidden[0] == 5 && q->hidden[1] == 4);
+        CHECK(q->momentum == 0.0 && q->dropout == 0.25 && q->seed == p.seed);
+        CHECK(q->lr == p.lr && q->lr_threshold == p.lr_threshold && q->lr_patience == 3);
+        CHECK(q->order == 1 && q->include_positions == 1 && q->emb_norm == 1);
+        CHECK(q->out_channels == 4 && q->tau0 == 0.5 && q->epochs == p.epochs);
+        CHECK(m2->n_params == m->n_params && m2->epoch == 0 && m2->best_epoch == -1);
+        CHECK(memcmp(m2->params, m->params, m->n_params * sizeof(double)) == 0);
+        CHECK(memcmp(m2->buffers, m->buffers, m->n_buffers * sizeof(double)) == 0);
+        CHECK(isinf(m2->best_val) && m2->opt->p.lr == p.lr && m2->opt->m == NULL);
+    }
+    ndyn_marble_model_free(m);
+    ndyn_marble_model_free(m2);
 }
 
 TEST(fit_is_seeded_and_resumes)
@@ -474,4 +505,5 @@ RUN_TESTS(T(feature_and_param_counts), T(check_params_rejects), T(parity_embeddi
           T(gradient_check_aware), T(gradient_check_aware_no_diffusion),
           T(gradient_check_inner_product), T(gradient_check_no_self),
           T(minibatch_equals_full_transform), T(inner_product_identity), T(model_file_roundtrip),
+          T(model_file_keeps_every_setting),
           T(fit_is_seeded_and_resumes), T(loss_mask_term_and_sampler))

@@ -1,5 +1,5 @@
-/* MARBLE training: SGD with momentum, ReduceLROnPlateau on the mean train
- * loss, validation each epoch, best-validation checkpoint, resume (spec §13). */
+/* MARBLE training: nn's SGD with momentum, nn's ReduceLROnPlateau on the
+ * mean train loss, validation each epoch, best-validation checkpoint, resume (spec §13). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,30 +7,10 @@
 
 #include "marble/marble_internal.h"
 
-void mb_sgd_step(ndyn_marble_model *m, const double *grad)
+int mb_sgd_step(ndyn_marble_model *m, const double *grad)
 {
-    double mu = m->par.momentum, lr = m->lr;
-    for (size_t i = 0; i < m->n_params; i++) {
-        m->velocity[i] = mu * m->velocity[i] + grad[i];
-        m->params[i] -= lr * m->velocity[i];
-    }
-    m->has_velocity = 1;
-}
-
-/* ReduceLROnPlateau (mode min, relative threshold, cooldown 0, eps 1e-8). */
-static void plateau_step(ndyn_marble_model *m, double loss)
-{
-    if (loss < m->plateau_best * (1.0 - m->par.lr_threshold)) {
-        m->plateau_best = loss;
-        m->plateau_bad = 0;
-    } else {
-        m->plateau_bad++;
-    }
-    if (m->plateau_bad > m->par.lr_patience) {
-        double nl = m->lr * m->par.lr_factor;
-        if (m->lr - nl > 1e-8) m->lr = nl;
-        m->plateau_bad = 0;
-    }
+    if (grad != m->store->grad) memcpy(m->store->grad, grad, m->n_params * sizeof(double));
+    return ndyn_nn_optim_step(m->opt, m->store);
 }
 
 static int hist_push(ndyn_marble_history *h, size_t cap, double ep, double tr, double va,
@@ -99,10 +79,10 @@ int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble
     uint8_t *split = ndyn_malloc_array(n, 1);
     int32_t *lists = ndyn_malloc_array(n, sizeof(int32_t));
     int32_t *batch = ndyn_malloc_array(3 * bs, sizeof(int32_t));
-    double *grad = ndyn_malloc_array(m->n_params, sizeof(double));
+    double *grad = m->store->grad;
     mb_work w;
     memset(&w, 0, sizeof w);
-    if (!split || !lists || !batch || !grad) { rc = NDYN_ENOMEM; goto done; }
+    if (!split || !lists || !batch) { rc = NDYN_ENOMEM; goto done; }
     if ((rc = mb_split(n, m->par.val_frac, m->par.test_frac, m->par.seed, split))) goto done;
     size_t cnt[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) cnt[split[i]]++;
@@ -136,8 +116,7 @@ int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble
             if (m->params[m->off_t] < MB_T_MIN) m->params[m->off_t] = MB_T_MIN;
             double l;
             rc = mb_batch_loss_grad(m, g, &w, batch, nb, 1, 1, &r, &l, grad, NULL);
-            if (rc) break;
-            mb_sgd_step(m, grad);
+            if (rc || (rc = mb_sgd_step(m, grad))) break;
             tot += l;
             nbat++;
         }
@@ -147,8 +126,8 @@ int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble
         if (m->params[m->off_t] < MB_T_MIN) m->params[m->off_t] = MB_T_MIN;
         rc = eval_split(m, g, &w, split, va, cnt[1], 2000000 + (uint64_t)ep, &val_loss);
         if (rc) break;
-        double lr_used = m->lr;
-        plateau_step(m, train_loss);
+        double lr_used = m->opt->p.lr;
+        if ((rc = ndyn_nn_sched_step(&m->sched, m->opt, train_loss, NULL))) break;
         if (val_loss < m->best_val) {
             m->best_val = val_loss;
             m->best_epoch = ep;
@@ -175,6 +154,6 @@ int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble
     }
 done:
     mb_work_free(&w);
-    free(split); free(lists); free(batch); free(grad);
+    free(split); free(lists); free(batch);
     return rc;
 }

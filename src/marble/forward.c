@@ -12,14 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "marble/marble_internal.h"
 
 #define NONE ((size_t)-1)
 
-enum { B_FEAT, B_V, B_U, B_NRM, B_ZRAW, B_Z, B_D1, B_D2, B_DFEAT, B_DV, B_INVSTD0 };
-#define B_LAYER(l, k) (16 + 8 * (l) + (k)) /* k: 0 Y, 1 XHAT, 2 H, 3 DROP, 4 INVSTD, 5 MEAN, 6 VAR */
+enum { B_FEAT, B_V, B_U, B_NRM, B_ZRAW, B_Z, B_D1, B_D2, B_DFEAT, B_DV, B_INVSTD0, B_D3 };
+#define B_LAYER(l, k) (16 + 8 * (l) + (k)) /* k: 0 Y, 2 H, 3 DROP, 4 INVSTD, 5 MEAN */
 #define MB_NBUF (16 + 8 * MB_MAX_LAYERS)
 
 typedef struct mb_bufs {
@@ -390,69 +388,39 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
         }
     }
 
-    /* MLP */
+    /* MLP (PyG-style, nn's kernels): hidden layers Linear -> BatchNorm1d ->
+     * ReLU -> Dropout, the last a plain Linear */
     const double *in = feat;
     for (size_t li = 0; li < m->n_layers; li++) {
         const mb_layer *L = &m->layer[li];
         size_t no = L->out, ni = L->in;
         double *Y = wbuf(w, B_LAYER(li, 0), mt * no);
         if (!Y) return NDYN_ENOMEM;
-        const double *W = m->params + L->w;
-        for (size_t i = 0; i < mt; i++)
-            for (size_t j = 0; j < no; j++) Y[i * no + j] = L->b != NONE ? m->params[L->b + j] : 0.0;
-        /* Y (mt, no) += X (mt, ni) W^T */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)mt, (int)no, (int)ni, 1.0, in,
-                    (int)ni, W, (int)ni, 1.0, Y, (int)no);
+        ndyn_nn_linear_forward(Y, in, m->params + L->w, L->b != NONE ? m->params + L->b : NULL,
+                               mt, ni, no);
         if (!L->hidden) { in = Y; break; }
         double *H = wbuf(w, B_LAYER(li, 2), mt * no);
-        double *XH = wbuf(w, B_LAYER(li, 1), mt * no);
+        double *MU = wbuf(w, B_LAYER(li, 5), no);
         double *IS = wbuf(w, B_LAYER(li, 4), no);
         double *DR = wbuf(w, B_LAYER(li, 3), mt * no);
-        if (!H || !XH || !IS || !DR) return NDYN_ENOMEM;
+        if (!H || !MU || !IS || !DR) return NDYN_ENOMEM;
         if (L->gamma != NONE) {
             const double *ga = m->params + L->gamma, *be = m->params + L->beta;
             double *rm = m->buffers + L->run_mean, *rv = m->buffers + L->run_var;
-            for (size_t j = 0; j < no; j++) {
-                double mean, var;
-                if (train) {
-                    double a = 0;
-                    for (size_t i = 0; i < mt; i++) a += Y[i * no + j];
-                    mean = a / (double)mt;
-                    double v = 0;
-                    for (size_t i = 0; i < mt; i++) {
-                        double e = Y[i * no + j] - mean;
-                        v += e * e;
-                    }
-                    var = v / (double)mt;
-                    if (update_stats) {
-                        rm[j] = (1 - MB_BN_MOMENTUM) * rm[j] + MB_BN_MOMENTUM * mean;
-                        double unb = mt > 1 ? v / (double)(mt - 1) : var;
-                        rv[j] = (1 - MB_BN_MOMENTUM) * rv[j] + MB_BN_MOMENTUM * unb;
-                    }
-                } else {
-                    mean = rm[j];
-                    var = rv[j];
-                }
-                double is = 1.0 / sqrt(var + MB_BN_EPS);
-                IS[j] = is;
-                for (size_t i = 0; i < mt; i++) {
-                    double xh = (Y[i * no + j] - mean) * is;
-                    XH[i * no + j] = xh;
-                    H[i * no + j] = ga[j] * xh + be[j];
-                }
+            if (train) {
+                rc = ndyn_nn_batchnorm_forward_train(H, MU, IS, update_stats ? rm : NULL,
+                                                     update_stats ? rv : NULL, Y, ga, be, mt, no,
+                                                     MB_BN_MOMENTUM, MB_BN_EPS);
+                if (rc) return rc;
+            } else {
+                ndyn_nn_batchnorm_forward_eval(H, Y, rm, rv, ga, be, mt, no, MB_BN_EPS);
             }
         } else {
             memcpy(H, Y, mt * no * sizeof(double));
         }
-        double keep = 1.0 - P->dropout;
-        for (size_t i = 0; i < mt * no; i++) {
-            double h = H[i] > 0 ? H[i] : 0.0;
-            double dr = 1.0;
-            if (train && P->dropout > 0)
-                dr = ndyn_rng_uniform(rng) < keep ? 1.0 / keep : 0.0;
-            DR[i] = H[i] > 0 ? dr : 0.0;
-            H[i] = h * dr;
-        }
+        ndyn_nn_relu_forward(H, H, mt * no);
+        rc = ndyn_nn_dropout_forward(H, DR, H, mt * no, train ? P->dropout : 0.0, rng);
+        if (rc) return rc;
         in = H;
     }
     double *ZR = wbuf(w, B_ZRAW, mt * E);
@@ -478,8 +446,9 @@ int mb_backward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *
     int o = P->order;
     size_t maxw = m->n_features;
     for (size_t l = 0; l < m->n_layers; l++) if (m->layer[l].out > maxw) maxw = m->layer[l].out;
-    double *D1 = wbuf(w, B_D1, mt * maxw), *D2 = wbuf(w, B_D2, mt * maxw);
-    if (!D1 || !D2) return NDYN_ENOMEM;
+    double *D1 = wbuf(w, B_D1, mt * maxw), *D2 = wbuf(w, B_D2, mt * maxw),
+           *D3 = wbuf(w, B_D3, mt * maxw);
+    if (!D1 || !D2 || !D3) return NDYN_ENOMEM;
     const double *ZR = wbuf(w, B_ZRAW, mt * E);
     /* emb_norm */
     for (size_t i = 0; i < mt; i++) {
@@ -498,51 +467,39 @@ int mb_backward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *
             memcpy(dd, gz, E * sizeof(double));
         }
     }
-    /* MLP backward: D1 holds d(output of layer li) */
-    double *dcur = D1, *dnext = D2;
+    /* MLP backward through nn's kernels (which add into their outputs): dcur
+     * holds d(output of layer li); t1, t2 are scratch of the same size */
+    double *dcur = D1, *t1 = D2, *t2 = D3;
     for (size_t li = m->n_layers; li-- > 0;) {
         const mb_layer *L = &m->layer[li];
-        size_t no = L->out, ni = L->in;
+        size_t no = L->out, ni = L->in, N = mt * no;
+        const double *dy = dcur;
         if (L->hidden) {
-            /* dcur is d(H after dropout): through dropout/ReLU, then BN */
-            const double *DR = wbuf(w, B_LAYER(li, 3), mt * no);
-            for (size_t i = 0; i < mt * no; i++) dcur[i] *= DR[i];
+            /* dcur is d(H after dropout): through dropout, ReLU (H > 0 after
+             * dropout wherever a gradient flows), then BatchNorm (train mode) */
+            const double *DR = wbuf(w, B_LAYER(li, 3), N), *H = wbuf(w, B_LAYER(li, 2), N);
+            memset(t1, 0, N * sizeof(double));
+            ndyn_nn_dropout_backward(t1, dcur, DR, N);
+            memset(t2, 0, N * sizeof(double));
+            ndyn_nn_relu_backward(t2, t1, H, N);
+            dy = t2;
             if (L->gamma != NONE) {
-                const double *XH = wbuf(w, B_LAYER(li, 1), mt * no);
-                const double *IS = wbuf(w, B_LAYER(li, 4), no);
-                const double *ga = m->params + L->gamma;
-                for (size_t j = 0; j < no; j++) {
-                    double sdy = 0, sdyx = 0;
-                    for (size_t i = 0; i < mt; i++) {
-                        double dy = dcur[i * no + j];
-                        sdy += dy;
-                        sdyx += dy * XH[i * no + j];
-                    }
-                    grad[L->gamma + j] += sdyx;
-                    grad[L->beta + j] += sdy;
-                    /* train mode only is differentiated (eval: linear map) */
-                    double k = ga[j] * IS[j];
-                    for (size_t i = 0; i < mt; i++) {
-                        double dxh = dcur[i * no + j];
-                        dcur[i * no + j] = k * (dxh - sdy / (double)mt -
-                                                XH[i * no + j] * sdyx / (double)mt);
-                    }
-                }
+                memset(dcur, 0, N * sizeof(double));
+                ndyn_nn_batchnorm_backward_train(dcur, grad + L->gamma, grad + L->beta, t2,
+                                                 wbuf(w, B_LAYER(li, 0), N),
+                                                 wbuf(w, B_LAYER(li, 5), no),
+                                                 wbuf(w, B_LAYER(li, 4), no),
+                                                 m->params + L->gamma, mt, no);
+                dy = dcur;
             }
         }
         /* Linear: Y = X W^T + b */
         const double *X = li == 0 ? wbuf(w, B_FEAT, mt * m->n_features)
                                   : wbuf(w, B_LAYER(li - 1, 2), mt * ni);
-        const double *W = m->params + L->w;
-        /* gW (no, ni) += dY^T X; db += column sums of dY; dX (mt, ni) = dY W */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)no, (int)ni, (int)mt, 1.0, dcur,
-                    (int)no, X, (int)ni, 1.0, grad + L->w, (int)ni);
-        if (L->b != NONE)
-            for (size_t i = 0; i < mt; i++)
-                for (size_t j = 0; j < no; j++) grad[L->b + j] += dcur[i * no + j];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mt, (int)ni, (int)no, 1.0, dcur,
-                    (int)no, W, (int)ni, 0.0, dnext, (int)ni);
-        double *tmp = dcur; dcur = dnext; dnext = tmp;
+        memset(t1, 0, mt * ni * sizeof(double));
+        ndyn_nn_linear_backward(t1, grad + L->w, L->b != NONE ? grad + L->b : NULL, dy, X,
+                                m->params + L->w, mt, ni, no);
+        double *tmp = dcur; dcur = t1; t1 = tmp;
     }
     /* dcur: d(features) (mt, n_features) */
     const double *feat = wbuf(w, B_FEAT, mt * m->n_features);

@@ -6,16 +6,18 @@
 
 #include "marble/marble_internal.h"
 
-/* log(sigmoid(x)), stable for large |x| */
+/* Scalar views of nn's (overflow-safe) kernels. */
 static double log_sigmoid(double x)
 {
-    return x < 0 ? x - log1p(exp(x)) : -log1p(exp(-x));
+    double y;
+    ndyn_nn_logsigmoid_forward(&y, &x, 1);
+    return y;
 }
 static double sigmoid(double x)
 {
-    if (x >= 0) return 1.0 / (1.0 + exp(-x));
-    double e = exp(x);
-    return e / (1.0 + e);
+    double y;
+    ndyn_nn_sigmoid_forward(&y, &x, 1);
+    return y;
 }
 
 double mb_loss(const double *z, size_t nb, size_t e, const uint8_t *mask_rows, double *dz)

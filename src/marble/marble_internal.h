@@ -3,6 +3,7 @@
 #define NDYN_MARBLE_INTERNAL_H
 
 #include "ndyn/marble.h"
+#include "ndyn/nn.h"
 
 #define MB_BN_EPS 1e-5
 #define MB_BN_MOMENTUM 0.1
@@ -30,16 +31,18 @@ struct ndyn_marble_model {
     mb_layer layer[MB_MAX_LAYERS];
     size_t off_t, off_o;   /* diffusion time; O matrices (C, s, s) */
     size_t n_params;
-    double *params;        /* (n_params,) */
+    /* All tensors live in one nn parameter store: the trained ones in the
+     * layout order above (so params[off] addresses them), then the BatchNorm
+     * running statistics flagged NDYN_NN_BUFFER. */
+    ndyn_nn_store *store;
+    double *params;        /* (n_params,) = store->data */
     size_t n_buffers;
-    double *buffers;       /* BatchNorm running statistics */
-    /* optimiser and scheduler state */
-    double *velocity;      /* (n_params,) SGD momentum buffer */
-    int has_velocity;
-    double lr;
+    double *buffers;       /* BatchNorm running statistics = store->data + n_params */
+    /* optimiser and scheduler: nn's SGD with momentum (opt->p.lr is the
+     * current learning rate) and ReduceLROnPlateau on the mean train loss */
+    ndyn_nn_optim *opt;
+    ndyn_nn_sched sched;
     int epoch;             /* epochs trained */
-    double plateau_best;
-    int plateau_bad;
     double best_val;
     int best_epoch;
     double *best_params, *best_buffers;
@@ -99,8 +102,9 @@ void mb_sample(const ndyn_marble_params *p, const ndyn_marble_data *data, const 
                const int32_t *split_nodes, size_t n_split, const int32_t *anchors, size_t nb,
                ndyn_rng *rng, int32_t *pos, int32_t *neg);
 
-/* SGD with momentum (PyTorch semantics: v = mu v + g; p -= lr v). */
-void mb_sgd_step(ndyn_marble_model *m, const double *grad);
+/* One step of nn's SGD with momentum (PyTorch semantics: v = mu v + g;
+ * p -= lr v) with the gradient grad (n_params,) (may be the store's own). */
+int mb_sgd_step(ndyn_marble_model *m, const double *grad);
 /* Layout from the parameters; allocates nothing. */
 int mb_layout(ndyn_marble_model *m);
 /* Allocate a model with its layout (weights uninitialised). */

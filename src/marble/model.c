@@ -1,5 +1,6 @@
 /* MARBLE model: the parameter buffer layout, initialisation, accessors. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,11 +63,7 @@ void mb_init_weights(ndyn_marble_model *m)
             for (size_t k = 0; k < m->s; k++) w[m->off_o + j * m->s * m->s + k * m->s + k] = 1.0;
     for (size_t l = 0; l < m->n_layers; l++) {
         mb_layer *L = &m->layer[l];
-        double bound = 1.0 / sqrt((double)L->in);
-        for (size_t i = 0; i < L->in * L->out; i++)
-            w[L->w + i] = ndyn_rng_uniform_range(&r, -bound, bound);
-        if (L->b != NONE)
-            for (size_t i = 0; i < L->out; i++) w[L->b + i] = ndyn_rng_uniform_range(&r, -bound, bound);
+        ndyn_nn_init_linear(w + L->w, L->b != NONE ? w + L->b : NULL, L->in, L->out, &r);
         if (L->gamma != NONE)
             for (size_t i = 0; i < L->out; i++) { w[L->gamma + i] = 1.0; w[L->beta + i] = 0.0; }
         if (L->run_mean != NONE)
@@ -75,6 +72,72 @@ void mb_init_weights(ndyn_marble_model *m)
                 m->buffers[L->run_var + i] = 1.0;
             }
     }
+}
+
+/* Register one tensor and check that it lands where the layout put it. */
+static int add_tensor(ndyn_nn_store *st, const char *name, int ndim, size_t a, size_t b, size_t c,
+                      unsigned flags, size_t want_off)
+{
+    size_t shape[3] = {a, b, c};
+    int idx, rc = ndyn_nn_store_add(st, name, ndim, shape, flags, &idx);
+    if (rc) return rc;
+    if (ndyn_nn_store_param(st, idx)->offset != want_off)
+        return ndyn_error(NDYN_EINTERNAL, "marble: tensor %s is at %zu in the store, the layout "
+                          "says %zu", name, ndyn_nn_store_param(st, idx)->offset, want_off);
+    return NDYN_OK;
+}
+
+/* The nn parameter store of the layout: trained tensors first (offsets as in
+ * mb_layout), then the BatchNorm running statistics. */
+static int build_store(ndyn_marble_model *m)
+{
+    ndyn_nn_store *st = ndyn_nn_store_new();
+    if (!st) return NDYN_ENOMEM;
+    m->store = st;
+    char name[64];
+    int rc = add_tensor(st, "diffusion_time", 0, 1, 1, 1, NDYN_NN_NO_DECAY, m->off_t);
+    if (!rc && m->off_o != NONE)
+        rc = add_tensor(st, "inner.O", 3, m->n_channels, m->s, m->s, 0, m->off_o);
+    for (size_t l = 0; l < m->n_layers && !rc; l++) {
+        const mb_layer *L = &m->layer[l];
+        snprintf(name, sizeof name, "mlp.lins.%zu.weight", l);
+        rc = add_tensor(st, name, 2, L->out, L->in, 1, 0, L->w);
+        if (!rc && L->b != NONE) {
+            snprintf(name, sizeof name, "mlp.lins.%zu.bias", l);
+            rc = add_tensor(st, name, 1, L->out, 1, 1, NDYN_NN_NO_DECAY, L->b);
+        }
+        if (!rc && L->gamma != NONE) {
+            snprintf(name, sizeof name, "mlp.norms.%zu.weight", l);
+            rc = add_tensor(st, name, 1, L->out, 1, 1, NDYN_NN_NO_DECAY, L->gamma);
+            snprintf(name, sizeof name, "mlp.norms.%zu.bias", l);
+            if (!rc) rc = add_tensor(st, name, 1, L->out, 1, 1, NDYN_NN_NO_DECAY, L->beta);
+        }
+    }
+    for (size_t l = 0; l < m->n_layers && !rc; l++) {
+        const mb_layer *L = &m->layer[l];
+        if (L->run_mean == NONE) continue;
+        snprintf(name, sizeof name, "mlp.norms.%zu.running_mean", l);
+        rc = add_tensor(st, name, 1, L->out, 1, 1, NDYN_NN_BUFFER, m->n_params + L->run_mean);
+        snprintf(name, sizeof name, "mlp.norms.%zu.running_var", l);
+        if (!rc)
+            rc = add_tensor(st, name, 1, L->out, 1, 1, NDYN_NN_BUFFER, m->n_params + L->run_var);
+    }
+    if (rc) return rc;
+    if (st->size != m->n_params + m->n_buffers)
+        return ndyn_error(NDYN_EINTERNAL, "marble: store holds %zu values, want %zu", st->size,
+                          m->n_params + m->n_buffers);
+    m->params = st->data;
+    m->buffers = st->data + m->n_params;
+    ndyn_nn_optim_params op;
+    ndyn_nn_optim_params_default(&op, NDYN_NN_SGD);
+    op.lr = m->par.lr;
+    op.momentum = m->par.momentum;
+    if ((rc = ndyn_nn_optim_alloc(&op, st, &m->opt))) return rc;
+    ndyn_nn_plateau_init(&m->sched);
+    m->sched.factor = m->par.lr_factor;
+    m->sched.patience = m->par.lr_patience;
+    m->sched.threshold = m->par.lr_threshold;
+    return ndyn_nn_sched_check(&m->sched);
 }
 
 int mb_model_alloc(const ndyn_marble_params *p, size_t s, size_t d, size_t dim,
@@ -90,18 +153,16 @@ int mb_model_alloc(const ndyn_marble_params *p, size_t s, size_t d, size_t dim,
     if (!m) return NDYN_ENOMEM;
     m->par = *p;
     m->s = s; m->d = d; m->dim = dim;
-    if ((rc = mb_layout(m))) { free(m); return rc; }
-    m->params = ndyn_malloc_array(m->n_params, sizeof(double));
-    m->velocity = ndyn_calloc(m->n_params, sizeof(double));
+    if ((rc = mb_layout(m)) || (rc = build_store(m))) {
+        ndyn_marble_model_free(m);
+        return rc;
+    }
     m->best_params = ndyn_malloc_array(m->n_params, sizeof(double));
-    m->buffers = ndyn_malloc_array(m->n_buffers + 1, sizeof(double));
     m->best_buffers = ndyn_malloc_array(m->n_buffers + 1, sizeof(double));
-    if (!m->params || !m->velocity || !m->best_params || !m->buffers || !m->best_buffers) {
+    if (!m->best_params || !m->best_buffers) {
         ndyn_marble_model_free(m);
         return NDYN_ENOMEM;
     }
-    m->lr = p->lr;
-    m->plateau_best = INFINITY;
     m->best_val = INFINITY;
     m->best_epoch = -1;
     *out = m;
@@ -122,10 +183,9 @@ int ndyn_marble_model_new(const ndyn_marble_params *p, size_t s, size_t d, size_
 void ndyn_marble_model_free(ndyn_marble_model *m)
 {
     if (!m) return;
-    free(m->params);
-    free(m->velocity);
+    ndyn_nn_optim_free(m->opt);
+    ndyn_nn_store_free(m->store);
     free(m->best_params);
-    free(m->buffers);
     free(m->best_buffers);
     free(m);
 }

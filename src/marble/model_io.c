@@ -1,84 +1,119 @@
-/* MARBLE model files: one .npz with the hyper-parameters, weights, BatchNorm
- * statistics, optimiser/scheduler state, best weights and a checksum. */
+/* MARBLE model files: an nn model file (kind "marble", see docs/nn.md) with
+ * the hyper-parameters, the parameter store (weights and BatchNorm
+ * statistics), the SGD-momentum and ReduceLROnPlateau state, and the best
+ * weights as extra arrays. nn checks the format, version and checksum. */
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ndyn/io.h"
 #include "marble/marble_internal.h"
 
-#define MB_FORMAT_VERSION 1
-enum { NI = 32, NR = 16 };
+#define MB_KIND "marble"
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) { h ^= c[i]; h *= 1099511628211ULL; }
-    return h;
-}
+/* The int and double fields of ndyn_marble_params saved as hyper-parameters
+ * (hidden widths and the seed apart). */
+#define PI(f) {#f, offsetof(ndyn_marble_params, f)}
+static const struct { const char *key; size_t off; } INTS[] = {
+    PI(epochs), PI(batch_size), PI(batch_norm), PI(n_hidden), PI(bias), PI(order),
+    PI(inner_product), PI(diffusion), PI(include_positions), PI(include_self), PI(out_channels),
+    PI(vec_norm), PI(emb_norm), PI(compat_sampling), PI(exclude_neighbour_negatives),
+    PI(lr_patience)}, NUMS[] = {
+    PI(lr), PI(momentum), PI(dropout), PI(tau0), PI(val_frac), PI(test_frac), PI(lr_factor),
+    PI(lr_threshold)};
+#undef PI
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static uint64_t model_checksum(const ndyn_marble_model *m, const int32_t *ip, const double *rp)
-{
-    uint64_t h = 1469598103934665603ULL;
-    h = fnv1a(h, ip, NI * sizeof(int32_t));
-    h = fnv1a(h, rp, NR * sizeof(double));
-    h = fnv1a(h, m->params, m->n_params * sizeof(double));
-    h = fnv1a(h, m->buffers, m->n_buffers * sizeof(double));
-    h = fnv1a(h, m->velocity, m->n_params * sizeof(double));
-    h = fnv1a(h, m->best_params, m->n_params * sizeof(double));
-    h = fnv1a(h, m->best_buffers, m->n_buffers * sizeof(double));
-    return h;
-}
-
-static void pack(const ndyn_marble_model *m, int32_t *ip, double *rp)
+static int hp_put(const ndyn_marble_model *m, ndyn_nn_hparams *h)
 {
     const ndyn_marble_params *p = &m->par;
-    memset(ip, 0, NI * sizeof *ip);
-    memset(rp, 0, NR * sizeof *rp);
-    int k = 0;
-    ip[k++] = MB_FORMAT_VERSION;
-    ip[k++] = p->epochs; ip[k++] = p->batch_size; ip[k++] = p->batch_norm; ip[k++] = p->n_hidden;
-    for (int i = 0; i < NDYN_MARBLE_MAX_HIDDEN; i++) ip[k++] = p->hidden[i];
-    ip[k++] = p->bias; ip[k++] = p->order; ip[k++] = p->inner_product; ip[k++] = p->diffusion;
-    ip[k++] = p->include_positions; ip[k++] = p->include_self; ip[k++] = p->out_channels;
-    ip[k++] = p->vec_norm; ip[k++] = p->emb_norm; ip[k++] = p->compat_sampling;
-    ip[k++] = p->exclude_neighbour_negatives; ip[k++] = p->lr_patience;
-    ip[k++] = (int32_t)m->s; ip[k++] = (int32_t)m->d; ip[k++] = (int32_t)m->dim;
-    ip[k++] = m->epoch; ip[k++] = m->best_epoch; ip[k++] = m->plateau_bad;
-    k = 0;
-    rp[k++] = p->lr; rp[k++] = p->momentum; rp[k++] = p->dropout; rp[k++] = p->tau0;
-    rp[k++] = p->val_frac; rp[k++] = p->test_frac; rp[k++] = p->lr_factor; rp[k++] = p->lr_threshold;
-    rp[k++] = m->lr; rp[k++] = m->plateau_best; rp[k++] = m->best_val;
+    const char *base = (const char *)p;
+    char key[32];
+    int rc = NDYN_OK;
+    for (size_t i = 0; i < NELEM(INTS) && !rc; i++)
+        rc = ndyn_nn_hparams_set_int(h, INTS[i].key, *(const int *)(base + INTS[i].off));
+    for (size_t i = 0; i < NELEM(NUMS) && !rc; i++)
+        rc = ndyn_nn_hparams_set_num(h, NUMS[i].key, *(const double *)(base + NUMS[i].off));
+    for (int i = 0; i < p->n_hidden && !rc; i++) {
+        snprintf(key, sizeof key, "hidden.%d", i);
+        rc = ndyn_nn_hparams_set_int(h, key, p->hidden[i]);
+    }
+    /* the seed as int64 (two's complement: all 64 bits round trip) */
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "seed", (int64_t)p->seed);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "s", (int64_t)m->s);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "d", (int64_t)m->d);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "dim", (int64_t)m->dim);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "epoch", m->epoch);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "best_epoch", m->best_epoch);
+    return rc;
+}
+
+static int hp_int(const ndyn_nn_hparams *h, const char *k, int *v)
+{
+    int64_t x;
+    int rc = ndyn_nn_hparams_get_int(h, k, &x);
+    if (rc) return rc;
+    if (x < INT32_MIN || x > INT32_MAX)
+        return ndyn_error(NDYN_EFORMAT, "marble model: %s = %lld is out of range", k,
+                          (long long)x);
+    *v = (int)x;
+    return NDYN_OK;
+}
+
+/* dims: s, d, dim; ep: epochs trained, best epoch */
+static int hp_get(const ndyn_nn_hparams *h, ndyn_marble_params *p, int dims[3], int ep[2])
+{
+    char *base = (char *)p;
+    char key[32];
+    int64_t seed = 0;
+    int rc = NDYN_OK;
+    for (size_t i = 0; i < NELEM(INTS) && !rc; i++)
+        rc = hp_int(h, INTS[i].key, (int *)(base + INTS[i].off));
+    for (size_t i = 0; i < NELEM(NUMS) && !rc; i++)
+        rc = ndyn_nn_hparams_get_num(h, NUMS[i].key, (double *)(base + NUMS[i].off));
+    if (rc) return rc;
+    if (p->n_hidden < 0 || p->n_hidden > NDYN_MARBLE_MAX_HIDDEN)
+        return ndyn_error(NDYN_EFORMAT, "marble model: %d hidden layers", p->n_hidden);
+    for (int i = 0; i < p->n_hidden && !rc; i++) {
+        snprintf(key, sizeof key, "hidden.%d", i);
+        rc = hp_int(h, key, &p->hidden[i]);
+    }
+    if (!rc) rc = ndyn_nn_hparams_get_int(h, "seed", &seed);
+    p->seed = (uint64_t)seed;
+    if (!rc) rc = hp_int(h, "s", &dims[0]);
+    if (!rc) rc = hp_int(h, "d", &dims[1]);
+    if (!rc) rc = hp_int(h, "dim", &dims[2]);
+    if (!rc) rc = hp_int(h, "epoch", &ep[0]);
+    if (!rc) rc = hp_int(h, "best_epoch", &ep[1]);
+    return rc;
 }
 
 int ndyn_marble_save(const ndyn_marble_model *m, const char *path)
 {
-    int32_t ip[NI];
-    double rp[NR];
-    pack(m, ip, rp);
-    uint64_t seed = m->par.seed, ck = model_checksum(m, ip, rp);
-    size_t ni = NI, nr = NR, one = 1, np = m->n_params, nb = m->n_buffers;
-    ndyn_array *a[8] = {
-        ndyn_array_view(NDYN_I32, 1, &ni, ip),
-        ndyn_array_view(NDYN_F64, 1, &nr, rp),
-        ndyn_array_view(NDYN_U64, 1, &one, &seed),
-        ndyn_array_view(NDYN_F64, 1, &np, m->params),
-        ndyn_array_view(NDYN_F64, 1, &nb, m->buffers),
-        ndyn_array_view(NDYN_F64, 1, &np, m->velocity),
-        ndyn_array_view(NDYN_F64, 1, &np, m->best_params),
-        ndyn_array_view(NDYN_F64, 1, &nb, m->best_buffers),
-    };
-    ndyn_array *cka = ndyn_array_view(NDYN_U64, 1, &one, &ck);
-    const char *names[9] = {"marble_int", "marble_real", "seed", "params", "bn_buffers",
-                            "velocity", "best_params", "best_bn_buffers", "checksum"};
-    const ndyn_array *arr[9];
-    int rc = NDYN_OK;
-    for (int i = 0; i < 8; i++) { arr[i] = a[i]; if (!a[i]) rc = NDYN_ENOMEM; }
-    arr[8] = cka;
-    if (!cka) rc = NDYN_ENOMEM;
-    if (!rc) rc = ndyn_npz_write(path, 9, names, arr, 0);
-    for (int i = 0; i < 8; i++) ndyn_array_free(a[i]);
-    ndyn_array_free(cka);
+    ndyn_nn_hparams *h = ndyn_nn_hparams_new();
+    ndyn_dataset *extra = ndyn_dataset_new();
+    if (!h || !extra) { ndyn_nn_hparams_free(h); ndyn_dataset_free(extra); return NDYN_ENOMEM; }
+    int rc = hp_put(m, h);
+    ndyn_array *bp = ndyn_array_alloc1(NDYN_F64, m->n_params);
+    ndyn_array *bb = ndyn_array_alloc1(NDYN_F64, m->n_buffers);
+    ndyn_array *bv = ndyn_array_alloc1(NDYN_F64, 1);
+    if (bp) memcpy(bp->data, m->best_params, m->n_params * sizeof(double));
+    if (bb && m->n_buffers) memcpy(bb->data, m->best_buffers, m->n_buffers * sizeof(double));
+    if (bv) ((double *)bv->data)[0] = m->best_val;
+    if (!bp || !bb || !bv) {
+        ndyn_array_free(bp); ndyn_array_free(bb); ndyn_array_free(bv);
+        if (!rc) rc = NDYN_ENOMEM;
+    } else {
+        int r1 = ndyn_dataset_add(extra, "best_params", bp, NULL);
+        int r2 = ndyn_dataset_add(extra, "best_bn_buffers", bb, NULL);
+        int r3 = ndyn_dataset_add(extra, "best_val", bv, NULL);
+        if (!rc) rc = r1 ? r1 : r2 ? r2 : r3;
+    }
+    if (!rc) rc = ndyn_nn_save(path, MB_KIND, m->store, h, m->opt, &m->sched, extra);
+    ndyn_nn_hparams_free(h);
+    ndyn_dataset_free(extra);
     return rc;
 }
 
@@ -97,74 +132,41 @@ static int get_f64(const ndyn_dataset *ds, const char *name, size_t n, const dou
 int ndyn_marble_load(const char *path, ndyn_marble_model **out)
 {
     *out = NULL;
-    ndyn_dataset *ds = NULL;
-    int rc = ndyn_npz_read(path, &ds);
-    if (rc) return rc;
-    const ndyn_array *ia, *sa, *cka;
-    const double *rp = NULL;
+    ndyn_nn_file *f = NULL;
     ndyn_marble_model *m = NULL;
-    if ((rc = ndyn_dataset_get(ds, "marble_int", &ia)) ||
-        (rc = ndyn_dataset_get(ds, "seed", &sa)) || (rc = ndyn_dataset_get(ds, "checksum", &cka)) ||
-        (rc = get_f64(ds, "marble_real", NR, &rp)))
-        goto fail;
-    if (ia->dtype != NDYN_I32 || ia->size != NI || sa->dtype != NDYN_U64 || sa->size != 1 ||
-        cka->dtype != NDYN_U64 || cka->size != 1) {
-        rc = ndyn_error(NDYN_EFORMAT, "%s is not an ndyn MARBLE model (header arrays)", path);
-        goto fail;
-    }
-    const int32_t *ip = ia->data;
-    if (ip[0] != MB_FORMAT_VERSION) {
-        rc = ndyn_error(NDYN_EUNSUPPORTED, "%s: MARBLE model format %d, this ndyn reads %d",
-                        path, ip[0], MB_FORMAT_VERSION);
-        goto fail;
-    }
+    int rc = ndyn_nn_file_read(path, MB_KIND, &f);
+    if (rc) goto fail;
     ndyn_marble_params p;
     ndyn_marble_params_default(&p);
-    int k = 1;
-    p.epochs = ip[k++]; p.batch_size = ip[k++]; p.batch_norm = ip[k++]; p.n_hidden = ip[k++];
-    for (int i = 0; i < NDYN_MARBLE_MAX_HIDDEN; i++) p.hidden[i] = ip[k++];
-    p.bias = ip[k++]; p.order = ip[k++]; p.inner_product = ip[k++]; p.diffusion = ip[k++];
-    p.include_positions = ip[k++]; p.include_self = ip[k++]; p.out_channels = ip[k++];
-    p.vec_norm = ip[k++]; p.emb_norm = ip[k++]; p.compat_sampling = ip[k++];
-    p.exclude_neighbour_negatives = ip[k++]; p.lr_patience = ip[k++];
-    int s = ip[k++], d = ip[k++], dim = ip[k++], epoch = ip[k++], best_epoch = ip[k++],
-        bad = ip[k++];
-    int r = 0;
-    p.lr = rp[r++]; p.momentum = rp[r++]; p.dropout = rp[r++]; p.tau0 = rp[r++];
-    p.val_frac = rp[r++]; p.test_frac = rp[r++]; p.lr_factor = rp[r++]; p.lr_threshold = rp[r++];
-    p.seed = *(const uint64_t *)sa->data;
-    if (s < 1 || d < 1 || dim < 1 || epoch < 0) {
+    int dims[3] = {0, 0, 0}, ep[2] = {0, -1};
+    if ((rc = hp_get(ndyn_nn_file_hparams(f), &p, dims, ep))) goto fail;
+    if (dims[0] < 1 || dims[1] < 1 || dims[2] < 1 || ep[0] < 0) {
         rc = ndyn_error(NDYN_EFORMAT, "%s: bad model dimensions", path);
         goto fail;
     }
-    if ((rc = mb_model_alloc(&p, (size_t)s, (size_t)d, (size_t)dim, &m))) goto fail;
-    const double *pa, *ba, *va, *bpa, *bba;
-    if ((rc = get_f64(ds, "params", m->n_params, &pa)) ||
-        (rc = get_f64(ds, "bn_buffers", m->n_buffers, &ba)) ||
-        (rc = get_f64(ds, "velocity", m->n_params, &va)) ||
-        (rc = get_f64(ds, "best_params", m->n_params, &bpa)) ||
-        (rc = get_f64(ds, "best_bn_buffers", m->n_buffers, &bba)))
+    if ((rc = mb_model_alloc(&p, (size_t)dims[0], (size_t)dims[1], (size_t)dims[2], &m)) ||
+        (rc = ndyn_nn_file_load_store(f, m->store)))
         goto fail;
-    memcpy(m->params, pa, m->n_params * sizeof(double));
-    memcpy(m->buffers, ba, m->n_buffers * sizeof(double));
-    memcpy(m->velocity, va, m->n_params * sizeof(double));
+    if (ndyn_nn_file_has_optim(f) && (rc = ndyn_nn_file_load_optim(f, m->store, m->opt)))
+        goto fail;
+    if (ndyn_nn_file_has_sched(f) && (rc = ndyn_nn_file_load_sched(f, &m->sched))) goto fail;
+    const ndyn_dataset *ex = ndyn_nn_file_extra(f);
+    const double *bpa = NULL, *bba = NULL, *bva = NULL;
+    if ((rc = get_f64(ex, "best_params", m->n_params, &bpa)) ||
+        (rc = get_f64(ex, "best_bn_buffers", m->n_buffers, &bba)) ||
+        (rc = get_f64(ex, "best_val", 1, &bva)))
+        goto fail;
     memcpy(m->best_params, bpa, m->n_params * sizeof(double));
-    memcpy(m->best_buffers, bba, m->n_buffers * sizeof(double));
-    m->epoch = epoch; m->best_epoch = best_epoch; m->plateau_bad = bad;
-    m->lr = rp[8]; m->plateau_best = rp[9]; m->best_val = rp[10];
-    int32_t ip2[NI];
-    double rp2[NR];
-    pack(m, ip2, rp2);
-    if (model_checksum(m, ip2, rp2) != *(const uint64_t *)cka->data) {
-        rc = ndyn_error(NDYN_EFORMAT, "%s: checksum mismatch: the model file is damaged", path);
-        goto fail;
-    }
+    if (m->n_buffers) memcpy(m->best_buffers, bba, m->n_buffers * sizeof(double));
+    m->best_val = bva[0];
+    m->epoch = ep[0];
+    m->best_epoch = ep[1];
     if ((rc = ndyn_check_finite(m->params, m->n_params, "marble model weights"))) goto fail;
-    ndyn_dataset_free(ds);
+    ndyn_nn_file_free(f);
     *out = m;
     return NDYN_OK;
 fail:
     ndyn_marble_model_free(m);
-    ndyn_dataset_free(ds);
+    ndyn_nn_file_free(f);
     return ndyn_error_context(rc, "loading %s: ", path);
 }
