@@ -659,12 +659,13 @@ static int plot_distances(const plot_opts *o)
     ndyn_plot_axes_set_equal(ha, 1);
     double tp[MAX_NAMES], tq[MAX_NAMES];
     const char *tl[MAX_NAMES];
-    for (size_t i = 0; i < C; i++) {
-        tp[i] = i + 0.5;          /* column i */
-        tq[i] = C - i - 0.5;      /* row i (row 0 at the top) */
-        tl[i] = names[i];
+    /* at most 24 labelled ticks, evenly spaced over the conditions */
+    size_t step = (C + 23) / 24, nt = 0;
+    for (size_t i = 0; i < C; i += step, nt++) {
+        tp[nt] = i + 0.5;         /* column i */
+        tq[nt] = C - i - 0.5;     /* row i (row 0 at the top) */
+        tl[nt] = names[i];
     }
-    size_t nt = C < 24 ? C : 24;
     if ((rc = ndyn_plot_axes_set_ticks(ha, 'x', nt, tp, tl)) || (rc = ndyn_plot_axes_set_ticks(ha, 'y', nt, tq, tl)))
         goto fail;
     if ((rc = ndyn_plot_axes_set_labels(ha, "distance between conditions", "condition", "condition"))) goto fail;
@@ -675,19 +676,32 @@ static int plot_distances(const plot_opts *o)
         rc = ndyn_error(NDYN_ENOMEM, "out of memory");
         goto fail;
     }
+    double *ci = malloc(C * sizeof(double));
+    if (!ci) {
+        free(cat), free(mx), free(my);
+        rc = ndyn_error(NDYN_ENOMEM, "out of memory");
+        goto fail;
+    }
     for (size_t i = 0; i < C; i++) {
         cat[i] = (int)i;
+        ci[i] = (double)i;
         mx[i] = coords[2 * i];
         my[i] = coords[2 * i + 1];
     }
     ndyn_plot_style s;
     ndyn_plot_style_default(&s);
-    s.category = cat;
-    s.n_categories = (int)C;
-    s.category_names = names;
+    if (C <= 10) { /* one palette colour and legend entry per condition */
+        s.category = cat;
+        s.n_categories = (int)C;
+        s.category_names = names;
+    } else { /* more conditions than palette colours: viridis by condition index */
+        s.values = ci;
+        s.colorbar = "condition";
+    }
     s.size = 12;
     rc = ndyn_plot_scatter(ma, mx, my, C, &s);
     free(cat);
+    free(ci);
     free(mx);
     free(my);
     if (rc) goto fail;
