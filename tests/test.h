@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ndyn/core.h"
 
@@ -142,11 +143,13 @@ static inline const char *t_data_file(const char *name, char *buf, size_t n)
     return buf;
 }
 
-/* A scratch path under the test's working directory. */
+/* A scratch path under the test's working directory, prefixed by the process
+ * id: ctest runs test programs in parallel in one directory, and two programs
+ * using the same name (cli_stderr.txt) must not read each other's files. */
 static inline const char *t_tmp(const char *name, char *buf, size_t n)
 {
     mkdir("tmp", 0755);
-    snprintf(buf, n, "tmp/%s", name);
+    snprintf(buf, n, "tmp/%ld-%s", (long)getpid(), name);
     return buf;
 }
 
