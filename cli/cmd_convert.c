@@ -108,7 +108,6 @@ int cmd_convert(int argc, char **argv)
             break;
         case 'T': transpose = 1; break;
         case 'z': compress = 1; break;
-        case 'q': ndyn_set_quiet(1); break;
         case 'h': help(); return CLI_OK;
         case ':': return cli_usage(CMD, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage(CMD, "unknown option '%s'", argv[optind - 1]);

@@ -218,7 +218,6 @@ int cmd_decode(int argc, char **argv)
             break;
         case 'o': out = optarg; break;
         case 'I': integ = optarg; break;
-        case 'q': ndyn_set_quiet(1); break;
         case 'h': help(); return CLI_OK;
         default: return cli_usage(CMD, "unknown option '%s'", argv[optind - 1]);
         }

@@ -108,7 +108,6 @@ int cmd_info(int argc, char **argv)
         switch (c) {
         case 's': with_stats = 1; break;
         case 'S': with_source = 1; break;
-        case 'q': ndyn_set_quiet(1); break;
         case 'h': help(); return CLI_OK;
         case ':': return cli_usage(CMD, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage(CMD, "unknown option '%s'", argv[optind - 1]);

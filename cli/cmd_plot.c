@@ -1517,7 +1517,6 @@ int cmd_plot(int argc, char **argv)
         }
         switch (c) {
         case 'o': o.out = optarg; break;
-        case 'q': ndyn_set_quiet(1); break;
         case 'h':
             help(stdout);
             goto out;

@@ -369,7 +369,6 @@ int cmd_prep(int argc, char **argv)
             break;
         case 'F': do_flow = 1; break;
         case 'o': out = optarg; break;
-        case 'q': ndyn_set_quiet(1); break;
         case 'h': help(); return CLI_OK;
         default: return cli_usage(CMD, "unknown option '%s'", argv[optind - 1]);
         }

@@ -191,10 +191,6 @@ int cmd_simulate(int argc, char **argv)
             help();
             return CLI_OK;
         }
-        if (c == 'q') {
-            ndyn_set_quiet(1);
-            continue;
-        }
         if (c == ':') return cli_usage(CMD, "option '%s' needs a value", argv[optind - 1]);
         if (c == '?') return cli_usage(CMD, "unknown option '%s'", argv[optind - 1]);
         if (c == O_OUT) {

@@ -284,7 +284,6 @@ static int srnn_fit_cmd(int argc, char **argv)
     long v;
     double x;
     while ((c = getopt_long(argc, argv, "hK:H:q", lo, NULL)) != -1) {
-        if (c == 'q') c = CLI_OPT_QUIET;
         if (cli_common_option(CMD " fit", c, optarg, &rc)) {
             if (rc) return rc;
             continue;
@@ -401,7 +400,6 @@ static int parse_common(const char *cmd, int argc, char **argv, const char *help
         {"cosmooth", required_argument, 0, O_COS}, CLI_COMMON_LONGOPTS, {0, 0, 0, 0}};
     int c, rc = 0;
     while ((c = getopt_long(argc, argv, "hq", lo, NULL)) != -1) {
-        if (c == 'q') c = CLI_OPT_QUIET;
         if (cli_common_option(cmd, c, optarg, &rc)) {
             if (rc) return rc;
             continue;

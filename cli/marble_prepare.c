@@ -97,7 +97,6 @@ int marble_prepare(int argc, char **argv)
     int c, rc = 0;
     cli_reset_getopt();
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
-        if (c == 'q') { ndyn_set_quiet(1); continue; }
         if (cli_common_option(CMD, c, optarg, &rc)) { if (rc) return rc; continue; }
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
