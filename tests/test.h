@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "ndyn/core.h"
 
@@ -143,13 +142,11 @@ static inline const char *t_data_file(const char *name, char *buf, size_t n)
     return buf;
 }
 
-/* A scratch path under the test's working directory, prefixed by the process
- * id: ctest runs test programs in parallel in one directory, and two programs
- * using the same name (cli_stderr.txt) must not read each other's files. */
+/* A scratch path under the test's working directory. */
 static inline const char *t_tmp(const char *name, char *buf, size_t n)
 {
     mkdir("tmp", 0755);
-    snprintf(buf, n, "tmp/%ld-%s", (long)getpid(), name);
+    snprintf(buf, n, "tmp/%s", name);
     return buf;
 }
 
