@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "test.h"
 
@@ -34,8 +35,13 @@ static int t_ndyn(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    t_tmp("cli_stdout.txt", o, sizeof o);
-    t_tmp("cli_stderr.txt", e, sizeof e);
+    /* per-process names: ctest runs the CLI test programs in parallel in one
+     * directory, and they must not read each other's output */
+    char on[64], en[64];
+    snprintf(on, sizeof on, "cli_stdout_%ld.txt", (long)getpid());
+    snprintf(en, sizeof en, "cli_stderr_%ld.txt", (long)getpid());
+    t_tmp(on, o, sizeof o);
+    t_tmp(en, e, sizeof e);
     snprintf(cmd, sizeof cmd, "'%s' %s >%s 2>%s </dev/null", NDYN_TEST_EXE, args, o, e);
     int st = system(cmd);
     t_slurp(o, t_out, sizeof t_out);
