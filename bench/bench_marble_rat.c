@@ -5,7 +5,7 @@
  *
  *   bench_marble_rat [--protocol ref|all] [--seeds N] [--seed0 S] [--epochs E]
  *                    [--pca D] [--out E] [--lr LR] [--scale X] [--edge zero|reflect]
- *                    [--binarize] [--k K] [--delta DELTA]
+ *                    [--binarize] [--k K] [--delta DELTA] [--compat-sampling]
  *
  * --protocol ref (default), as the reference's decoding notebook:
  *   1. split the spike counts at int(0.8 T): first 80 % train, last 20 % test;
@@ -116,7 +116,7 @@ static void print_scores(const char *what, const scores *s)
 
 typedef struct {
     const char *protocol;
-    int seeds, epochs, pca, out, binarize, zero_edge, k;
+    int seeds, epochs, pca, out, binarize, zero_edge, k, compat;
     unsigned long seed0;
     double lr, scale, delta;
 } options;
@@ -160,11 +160,12 @@ static void set_params(ndyn_marble_params *p, const options *o, uint64_t seed)
     p->batch_size = 64;
     p->momentum = 0.9;
     p->lr = o->lr;
+    p->compat_sampling = o->compat;
 }
 
 int main(int argc, char **argv)
 {
-    options o = {"ref", 5, 100, 20, 32, 0, 1, 15, 0, 1.0, 1000.0, 1.5};
+    options o = {"ref", 5, 100, 20, 32, 0, 1, 15, 0, 0, 1.0, 1000.0, 1.5};
     int explicit_pca = 0, explicit_lr = 0, explicit_scale = 0, explicit_edge = 0;
     static struct option lo[] = {
         {"protocol", required_argument, 0, 'P'}, {"seeds", required_argument, 0, 'n'},
@@ -173,7 +174,7 @@ int main(int argc, char **argv)
         {"lr", required_argument, 0, 'l'}, {"scale", required_argument, 0, 'x'},
         {"edge", required_argument, 0, 'g'}, {"binarize", no_argument, 0, 'b'},
         {"k", required_argument, 0, 'k'}, {"delta", required_argument, 0, 'd'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"compat-sampling", no_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
@@ -187,6 +188,7 @@ int main(int argc, char **argv)
         case 'x': o.scale = atof(optarg); explicit_scale = 1; break;
         case 'g': o.zero_edge = strcmp(optarg, "zero") == 0; explicit_edge = 1; break;
         case 'b': o.binarize = 1; break;
+        case 'c': o.compat = 1; break;
         case 'k': o.k = atoi(optarg); break;
         case 'd': o.delta = atof(optarg); break;
         default:
@@ -194,7 +196,8 @@ int main(int argc, char **argv)
                    "  [--epochs E (100)] [--pca D (ref 20, all 10)] [--out E (32)]\n"
                    "  [--lr LR (ref 1, all 0.01)] [--scale X (ref 1000, all 1)]\n"
                    "  [--edge zero|reflect (ref zero, all reflect)] [--binarize (count>0 -> 1, as\n"
-                   "  the reference's np.where)] [--k K (15)] [--delta DELTA (1.5)]\n");
+                   "  the reference's np.where)] [--k K (15)] [--delta DELTA (1.5)]\n"
+                   "  [--compat-sampling (the reference's positive/negative sampling)]\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -205,6 +208,7 @@ int main(int argc, char **argv)
         if (!explicit_scale) o.scale = 1.0;
         if (!explicit_edge) o.zero_edge = 0;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0);
     ndyn_set_num_threads(1);
     const char *dir = NDYN_BENCH_DATA_DIR;
     char p1[1024], p2[1024];
@@ -222,9 +226,9 @@ int main(int argc, char **argv)
     if (o.binarize)
         for (size_t i = 0; i < T * U; i++) x[i] = x[i] > 0;
     printf("rat buddy: %zu bins x %zu units; protocol %s, PCA %zu, out %zu, k %d, delta %.2f, lr %g, "
-           "rate scale %g, %s edges%s, %d epochs, seeds %lu..%lu\n",
+           "rate scale %g, %s edges%s%s, %d epochs, seeds %lu..%lu\n",
            T, U, ref ? "ref" : "all", D, E, o.k, o.delta, o.lr, o.scale, o.zero_edge ? "zero" : "reflected",
-           o.binarize ? ", binarised counts" : "", o.epochs, o.seed0, o.seed0 + (unsigned long)o.seeds - 1);
+           o.binarize ? ", binarised counts" : "", o.compat ? ", reference sampling" : "", o.epochs, o.seed0, o.seed0 + (unsigned long)o.seeds - 1);
 
     /* rates: per part (ref) or over the whole recording (all) */
     size_t split = (size_t)((double)T * 0.8), starts[2] = {0, split};
