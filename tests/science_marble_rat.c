@@ -12,14 +12,18 @@
  *     gets its own graph and is embedded by the trained model;
  *   - kNN decoders (k 36, cosine), fitted on train, scored on test.
  * Baseline: the same decoders on the 20 PCA coordinates of the same rows.
- * bench/bench_marble_rat measures this over seeds (docs/marble.md); seeds
- * 0-4, 100 epochs: MARBLE - PCA R^2(position) +0.007 .. +0.014, median
- * |position error| -3.1 .. -7.3 mm (PCA 0.0866 m), so both are asserted.
- * Direction is NOT decoded better: R^2(position, direction) -0.019 .. -0.044;
- * it is printed, not asserted. Here seed 0 and 50 epochs: the best-validation
- * epoch of seeds 0-4 is 22-49 and every epoch draws from its own stream, so
- * 50 epochs return the same model as 100. Data: Grosmark & Buzsaki 2016
- * (CRCNS hc-11). */
+ * bench/bench_marble_rat measures this over MARBLE seeds 0-9 (100 epochs,
+ * docs/marble.md). Position R^2: MARBLE 0.941-0.950 vs PCA 0.934, higher on
+ * every seed (+0.007 .. +0.016): asserted. Median |position error|: MARBLE
+ * 0.079-0.091 m vs PCA 0.087 m, lower on 7 of 10 seeds only: asserted within
+ * 10 % of PCA (worst seed 1.05x), not better. Direction is decoded worse on
+ * every seed (R^2 (position, direction) 0.79-0.83 vs 0.835): printed, not
+ * asserted. Nor is MARBLE better than a PCA baseline of well-chosen size: 10
+ * PCs decode position to a median 0.076 m, R^2 0.943 (docs/marble.md). Here
+ * seed 0 and 50 epochs: seed 0's best-validation epoch is 38
+ * and every epoch draws from its own stream, so 50 epochs return the same
+ * model as 100 (checked: identical scores for seeds 0-4). Data: Grosmark &
+ * Buzsaki 2016 (CRCNS hc-11). */
 #include "test.h"
 #include "ndyn/analysis.h"
 #include "ndyn/geom.h"
@@ -69,7 +73,7 @@ static ndyn_geom_data *prepare(const double *pos, const double *vel, size_t n, s
     return g;
 }
 
-TEST(rat_marble_beats_pca_on_position)
+TEST(rat_marble_beats_pca20_on_position_r2)
 {
     char p1[1024], p2[1024];
     if (!t_data_file("rat_buddy_spikes_25ms.npy", p1, sizeof p1) ||
@@ -147,7 +151,7 @@ TEST(rat_marble_beats_pca_on_position)
         double med_m, r2_m, r2pd_m;
         decode("MARBLE (32-d latent)", emb, n, E, lab, ntr, &med_m, &r2_m, &r2pd_m);
         CHECKF(r2_m > r2_p, "MARBLE position R^2 %.4f vs PCA %.4f", r2_m, r2_p);
-        CHECKF(med_m < med_p, "MARBLE median position error %.4f vs PCA %.4f m", med_m, med_p);
+        CHECKF(med_m < 1.1 * med_p, "MARBLE median position error %.4f vs PCA %.4f m", med_m, med_p);
         free(emb);
         ndyn_marble_history_free(&h);
         ndyn_marble_model_free(m);
@@ -160,4 +164,4 @@ TEST(rat_marble_beats_pca_on_position)
     ndyn_array_free(sp); ndyn_array_free(spd); ndyn_array_free(beh);
 }
 
-RUN_TESTS(T(rat_marble_beats_pca_on_position))
+RUN_TESTS(T(rat_marble_beats_pca20_on_position_r2))
