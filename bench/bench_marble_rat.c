@@ -30,7 +30,9 @@
  *      direction in the test part). The reference's per-pass code indexes only
  *      the first and last row of each pass (prediction[(start, end), 0]); the
  *      true per-pass medians are reported here.
- *   Baseline: the same decoders on the PCA coordinates z of the same rows.
+ *   Baseline: the same decoders on the PCA coordinates z of the same rows
+ *   (also printed, as a diagnostic: on z and diff(z) side by side, MARBLE's
+ *   raw input).
  * --protocol all: what tests/science_marble_rat.c does (rates over the whole
  *   recording with reflected edges, unscaled, PCA on all of it, MARBLE
  *   trained and embedded on all points, decoder split at 80 %).
@@ -264,6 +266,17 @@ int main(int argc, char **argv)
     scores base;
     if (decode(pos, nrow, D, lab, ntr, &base)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
     print_scores("PCA", &base);
+    {   /* diagnostic only: the decoders on MARBLE's raw input (PCA coordinates and velocity) */
+        double *pv = malloc(nrow * 2 * D * sizeof(double));
+        for (size_t r = 0; r < nrow; r++) {
+            memcpy(pv + r * 2 * D, pos + r * D, D * sizeof(double));
+            memcpy(pv + r * 2 * D + D, vel + r * D, D * sizeof(double));
+        }
+        scores pvs;
+        if (decode(pv, nrow, 2 * D, lab, ntr, &pvs)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
+        print_scores("PCA+velocity", &pvs);
+        free(pv);
+    }
 
     ndyn_geom_data *g[2] = {NULL, NULL};
     ndyn_marble_ops *ops[2] = {NULL, NULL};
