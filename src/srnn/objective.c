@@ -380,6 +380,9 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
              * log-probabilities, paired with S_{s+1}[i,j] + e_{s+1}(j). */
             memcpy(cg, gam, T * K * sizeof(double));
             for (int k = 0; k < K; k++) cval += cg[k] * (w->lpi[k] + e[k]);
+            /* the reference's log N(h_0; h_0, v_h I) at t = 0, a constant: kept so the value is
+             * the reference's, except with a learned v_h, whose gradient it would push to 0 */
+            if (!l->n_h0 && !p->learn_var_h) cval += -0.5 * lvh;
             for (size_t s = 0; s + 1 < T; s++) {
                 double *X = dl + s * KK, mx = -INFINITY, z = 0;
                 for (int i = 0; i < K; i++)
