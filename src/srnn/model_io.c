@@ -9,6 +9,9 @@
 #include "srnn_internal.h"
 
 #define SRNN_FORMAT 1
+/* format 2 = format 1 plus `heldout` (int32): written only for models with held-out
+ * channels, so that an ndyn that cannot mask them refuses the file */
+#define SRNN_FORMAT_HELDOUT 2
 #define NCFG 40
 
 static void cfg_pack(const ndyn_srnn_params *p, size_t N, double *c)
@@ -90,7 +93,8 @@ int ndyn_srnn_save(const ndyn_srnn_model *m, const char *path)
     if (!ds) return NDYN_ENOMEM;
     double cfg[NCFG];
     cfg_pack(&m->p, m->N, cfg);
-    int rc = add_scalar(ds, "srnn_format", SRNN_FORMAT);
+    int rc = add_scalar(ds, "srnn_format", m->n_heldout ? SRNN_FORMAT_HELDOUT : SRNN_FORMAT);
+    if (!rc && m->n_heldout) rc = add_copy(ds, "heldout", NDYN_I32, m->n_heldout, m->heldout);
     if (!rc) rc = add_copy(ds, "config", NDYN_F64, NCFG, cfg);
     uint64_t seed = m->p.seed;
     if (!rc) rc = add_copy(ds, "seed", NDYN_U64, 1, &seed);
@@ -149,8 +153,10 @@ int ndyn_srnn_load(const char *path, ndyn_srnn_model **out)
     if (rc) return rc;
     ndyn_array *a = NULL;
     rc = get_f64(ds, path, "srnn_format", 1, &a);
-    if (!rc && ((double *)a->data)[0] != SRNN_FORMAT)
-        rc = ndyn_error(NDYN_EUNSUPPORTED, "%s: SRNN model format %g; this ndyn reads format %d", path, ((double *)a->data)[0], SRNN_FORMAT);
+    double fmt = rc ? 0 : ((double *)a->data)[0];
+    if (!rc && fmt != SRNN_FORMAT && fmt != SRNN_FORMAT_HELDOUT)
+        rc = ndyn_error(NDYN_EUNSUPPORTED, "%s: SRNN model format %g; this ndyn reads formats %d and %d", path, fmt,
+                        SRNN_FORMAT, SRNN_FORMAT_HELDOUT);
     ndyn_array_free(a);
     a = NULL;
     ndyn_srnn_params p;
@@ -183,6 +189,23 @@ int ndyn_srnn_load(const char *path, ndyn_srnn_model **out)
         if (!rc) memcpy(v, a->data, n * sizeof(double));
         ndyn_array_free(a);
         a = NULL;
+    }
+    if (!rc && fmt == SRNN_FORMAT_HELDOUT) {
+        const ndyn_array *hb;
+        if (ndyn_dataset_get(ds, "heldout", &hb) || hb->size == 0)
+            rc = ndyn_error(NDYN_EFORMAT, "%s: SRNN model format 2 without 'heldout'", path);
+        int *hv = rc ? NULL : ndyn_malloc_array(hb->size, sizeof(int));
+        if (!rc && !hv) rc = NDYN_ENOMEM;
+        for (size_t q = 0; !rc && q < hb->size; q++) {
+            double v = ndyn_array_get(hb, q);
+            if (!(v >= 0 && v < (double)N && v == floor(v)))
+                rc = ndyn_error(NDYN_EFORMAT, "%s: held-out channel %g out of range 0..%zu", path, v, N - 1);
+            else
+                hv[q] = (int)v;
+        }
+        if (!rc) rc = srnn_set_heldout(m, hv, hb->size);
+        if (rc) rc = ndyn_error_context(NDYN_EFORMAT, "%s: ", path);
+        free(hv);
     }
     if (!rc && !ndyn_dataset_get(ds, "train_elbo", &sa)) m->train_elbo = ndyn_array_get(sa, 0);
     if (!rc && !ndyn_dataset_get(ds, "test_elbo", &sa)) m->test_elbo = ndyn_array_get(sa, 0);
