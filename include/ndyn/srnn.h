@@ -210,8 +210,11 @@ int ndyn_srnn_filter_new(const ndyn_srnn_model *m, ndyn_srnn_filter **out);
 int ndyn_srnn_filter_step(ndyn_srnn_filter *f, const double *y, double *filt, double *h);
 void ndyn_srnn_filter_free(ndyn_srnn_filter *f);
 
-/* Model files: .npz with every parameter block by name, the configuration
- * and a format version; loading checks all of them. */
+/* Model files: an nn model file of kind "srnn" (docs/nn.md: versioned,
+ * CRC-32 checked) with the configuration as hyper-parameters, one tensor per
+ * parameter block, and the history, final ELBOs and held-out channels as
+ * extra arrays; loading checks all of them. The earlier SRNN-only layout
+ * (srnn_format 1 or 2) is still read. */
 int ndyn_srnn_save(const ndyn_srnn_model *m, const char *path);
 int ndyn_srnn_load(const char *path, ndyn_srnn_model **out);
 /* History as .npz: epoch, loss, train_elbo, test_elbo, lr, stage. */
