@@ -45,8 +45,12 @@ Usage: srnn_reference_compat.py OUTDIR   (writes OUTDIR/compat_ref.npz and
                                           OUTDIR/compat_soft.npz)
 Each file: y (n, T, N), eps (n, T, H), K, H, var_h, var_y, var_q, the ndyn
 blocks, loss (the reference's loss_all), t1, t2, ent, c0 (the reference's
-t = 0 constant, summed over trials: n * -(H/2) log(2 pi v_h)), and grad_<block>
-= d loss / d block.
+t = 0 constant, summed over trials: n * -(H/2) log(2 pi v_h)), grad_<block>
+= d loss / d block, and the reference's forward-backward pieces per trial:
+ref_lpi (n, K), ref_S (n, T, K, K) (identity at t = 0), ref_e (n, T, K) =
+log p(h_t | .) + log p(y_t | h_t), ref_delta (n, T-1, K, K) its pairwise
+weights, ref_xi_corrected (n, T-1, K, K) the same recursions with the
+orientation corrected (the true p(z_t = i, z_{t+1} = j)).
 """
 import math
 import os
@@ -113,6 +117,7 @@ class RefModel(nn.Module):
         fwd = forward_pass(prob_all_s, prob_initial, prob_all_h, prob_all_y)
         bwd = backward_pass(prob_all_s, prob_initial, prob_all_h, prob_all_y)
         gamma1, delta1 = gamma_delta(fwd, bwd, prob_all_s, prob_all_h, prob_all_y)
+        self.fwd, self.bwd = fwd, bwd  # kept for the diagnostics of case()
         return prob_initial, prob_all_s, prob_all_h, prob_all_y, gamma1, delta1
 
 
@@ -262,11 +267,24 @@ def case(path, seed, n, T, N, K, H, var_h, var_y, var_q, wscale):
         assert torch.all(model.rnns[k].weight_ih_l0.grad == 0)
     assert torch.all(model.transitions.weight_hh.grad == 0)
     c0 = n * (-0.5 * H * math.log(2 * math.pi * var_h))
+    # the pairwise posterior with the orientation corrected, from the same recursions:
+    # p(z_t = i, z_{t+1} = j) ~ alpha_t(i) A_{t+1}[j, i] exp(e_{t+1}(j)) beta_{t+1}(j)
+    with torch.no_grad():
+        fwd, bwd = model.fwd, model.bwd
+        xi = torch.zeros(n, T - 1, K, K)
+        for t in range(T - 1):
+            X = (fwd[:, t, :, None] + ls[:, t + 1].transpose(1, 2) + bwd[:, t + 1, None, :]
+                 + lh[:, t + 1, None, :] + ly[:, t + 1, None, None])
+            xi[:, t] = torch.exp(X - torch.logsumexp(X.reshape(n, K * K), 1)[:, None, None])
+        evid = lh + ly[:, :, None]
     out = {'y': y.numpy(), 'eps': eps.numpy(), 'K': np.array(K), 'H': np.array(H),
            'var_h': np.array(var_h), 'var_y': np.array(var_y), 'var_q': np.array(var_q),
            'loss': np.array(loss.item()), 't1': np.array(t1.item()), 't2': np.array(t2.item()),
            'ent': np.array(ent.item()), 'c0': np.array(c0),
-           'gamma0': torch.exp(gamma1).detach().numpy()}
+           'gamma0': torch.exp(gamma1).detach().numpy(),
+           # the reference's own forward-backward inputs and pairwise weights, per trial
+           'ref_lpi': lpi.detach().numpy(), 'ref_S': ls.detach().numpy(), 'ref_e': evid.numpy(),
+           'ref_delta': torch.exp(delta1).detach().numpy(), 'ref_xi_corrected': xi.numpy()}
     for name, (v, g) in ndyn_blocks(model, infer).items():
         out[name] = v.detach().numpy().copy()
         out['grad_' + name] = g.numpy().copy()

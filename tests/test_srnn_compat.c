@@ -129,8 +129,61 @@ out:
  * delta-weighted mean), O(1e4): perturbing y by one ulp moves the reference's
  * own gradient by up to 5e-8 of a block's scale (measured with the script's
  * code). Hence 1e-6 there; the value agrees to 1e-10 relative. */
+/* The reference's pairwise weights delta against the exact pairwise posterior xi
+ * of ndyn's forward-backward on the reference's own lpi, S and e (spec §5.2,
+ * acceptance 3): the orientation-corrected form of the reference's recursions
+ * equals xi, and gamma_0 agrees (to tol), while delta differs from xi.
+ * Returns the largest |delta - xi|. */
+static double delta_vs_xi(const char *file, double tol)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/srnn/%s", NDYN_TEST_FIXTURES, file);
+    ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_dataset_load(path, &ds));
+    if (!ds) return NAN;
+    const ndyn_array *lpi, *S, *e, *dl, *xc, *g0;
+    CHECK_OK(ndyn_dataset_get(ds, "ref_lpi", &lpi));
+    CHECK_OK(ndyn_dataset_get(ds, "ref_S", &S));
+    CHECK_OK(ndyn_dataset_get(ds, "ref_e", &e));
+    CHECK_OK(ndyn_dataset_get(ds, "ref_delta", &dl));
+    CHECK_OK(ndyn_dataset_get(ds, "ref_xi_corrected", &xc));
+    CHECK_OK(ndyn_dataset_get(ds, "gamma0", &g0));
+    size_t n = e->shape[0], T = e->shape[1];
+    int K = (int)e->shape[2];
+    size_t KK = (size_t)K * K;
+    double *gam = malloc(T * K * sizeof(double)), *xi = malloc(T * KK * sizeof(double));
+    double worst_fix = 0, worst_g = 0, worst_delta = 0;
+    for (size_t b = 0; b < n; b++) {
+        double lp;
+        CHECK_OK(ndyn_srnn_forward_backward((const double *)lpi->data + b * K, (const double *)S->data + b * T * KK,
+                                            (const double *)e->data + b * T * K, T, K, NULL, NULL, NULL, gam, xi, &lp));
+        for (int k = 0; k < K; k++)
+            worst_g = fmax(worst_g, fabs(gam[k] - ((const double *)g0->data)[b * K + k]));
+        for (size_t q = 0; q < (T - 1) * KK; q++) {
+            worst_fix = fmax(worst_fix, fabs(xi[q] - ((const double *)xc->data)[b * (T - 1) * KK + q]));
+            worst_delta = fmax(worst_delta, fabs(xi[q] - ((const double *)dl->data)[b * (T - 1) * KK + q]));
+        }
+    }
+    fprintf(stderr, "  %s: corrected delta vs xi %.2g, gamma_0 %.2g, the reference's delta vs xi %.3g\n", file,
+            worst_fix, worst_g, worst_delta);
+    CHECK(worst_fix <= tol);
+    CHECK(worst_g <= tol);
+    free(gam);
+    free(xi);
+    ndyn_dataset_free(ds);
+    return worst_delta;
+}
+
+TEST(reference_delta_is_not_the_pairwise_posterior)
+{
+    /* with variances 1e-4 the log-evidence is O(1e5): probabilities carry ~1e-11 rounding */
+    CHECK(delta_vs_xi("compat_ref.npz", 1e-10) > 0.1);
+    CHECK(delta_vs_xi("compat_soft.npz", 1e-12) > 0.05);
+}
+
 TEST(compat_matches_reference_code_variance_1e4) { check_case("compat_ref.npz", 1e-6); }
 
 TEST(compat_matches_reference_code_soft_posteriors) { check_case("compat_soft.npz", 1e-9); }
 
-RUN_TESTS(T(compat_matches_reference_code_variance_1e4), T(compat_matches_reference_code_soft_posteriors))
+RUN_TESTS(T(compat_matches_reference_code_variance_1e4), T(compat_matches_reference_code_soft_posteriors),
+          T(reference_delta_is_not_the_pairwise_posterior))
