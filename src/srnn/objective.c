@@ -29,6 +29,7 @@ struct srnn_ws {
     /* backward */
     double *ge, *gS, *dh, *d1, *d2, *gL, *dz1, *da, *dps, *dE, *dp, *Pb, *cs;
     double *vh, *vq, *sq, *v0, *vy, *ivh, *ivy;
+    double *yin;                                /* (TB, N) encoder input without held-out channels, or NULL */
 };
 
 static double *grab(double **pool, size_t n)
@@ -106,6 +107,7 @@ srnn_ws *srnn_ws_alloc(const srnn_layout *l, size_t B, size_t T)
 void srnn_ws_free(srnn_ws *w)
 {
     if (!w) return;
+    free(w->yin);
     free(w->uf); /* the pool starts at uf */
     free(w);
 }
@@ -227,10 +229,18 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
         v0[d] = l->n_h0 ? srnn_var(th[l->h0_logvar + d], p->var_min) : 1;
         ivh[d] = 1 / vh[d];
     }
-    /* ---------------- encoders */
+    /* ---------------- encoders: they read the held-in channels only (held-out ones as 0) */
+    const double *yenc = y;
+    if (m->n_heldout) {
+        if (!w->yin && !(w->yin = ndyn_malloc_array(TB * (size_t)N, sizeof(double)))) return NDYN_ENOMEM;
+        memcpy(w->yin, y, TB * (size_t)N * sizeof(double));
+        for (size_t r = 0; r < TB; r++)
+            for (size_t q = 0; q < m->n_heldout; q++) w->yin[r * N + m->heldout[q]] = 0;
+        yenc = w->yin;
+    }
     const double *Wfx = th + l->encf_Wx, *Wfh = th + l->encf_Wh, *bf = th + l->encf_b;
     for (size_t r = 0; r < TB; r++) memcpy(w->uf + r * H, bf, H * sizeof(double));
-    srnn_gemm(0, 1, (int)TB, H, N, 1.0, y, N, Wfx, N, 1.0, w->uf, H);
+    srnn_gemm(0, 1, (int)TB, H, N, 1.0, yenc, N, Wfx, N, 1.0, w->uf, H);
     for (size_t t = 0; t < T; t++) {
         double *u = w->uf + t * B * H;
         if (t) srnn_gemm(0, 1, iB, H, H, 1.0, u - B * H, H, Wfh, H, 1.0, u, H);
@@ -240,7 +250,7 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
     if (l->n_encb) {
         const double *Wbx = th + l->encb_Wx, *Wbh = th + l->encb_Wh, *bb = th + l->encb_b;
         for (size_t r = 0; r < TB; r++) memcpy(w->ub + r * H, bb, H * sizeof(double));
-        srnn_gemm(0, 1, (int)TB, H, N, 1.0, y, N, Wbx, N, 1.0, w->ub, H);
+        srnn_gemm(0, 1, (int)TB, H, N, 1.0, yenc, N, Wbx, N, 1.0, w->ub, H);
         for (size_t t = T; t-- > 0;) {
             double *u = w->ub + t * B * H;
             if (t + 1 < T) srnn_gemm(0, 1, iB, H, H, 1.0, u + B * H, H, Wbh, H, 1.0, u, H);
@@ -380,6 +390,9 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
              * log-probabilities, paired with S_{s+1}[i,j] + e_{s+1}(j). */
             memcpy(cg, gam, T * K * sizeof(double));
             for (int k = 0; k < K; k++) cval += cg[k] * (w->lpi[k] + e[k]);
+            /* the reference's log N(h_0; h_0, v_h I) at t = 0, a constant: kept so the value is
+             * the reference's, except with a learned v_h, whose gradient it would push to 0 */
+            if (!l->n_h0 && !p->learn_var_h) cval += -0.5 * lvh;
             for (size_t s = 0; s + 1 < T; s++) {
                 double *X = dl + s * KK, mx = -INFINITY, z = 0;
                 for (int i = 0; i < K; i++)
@@ -608,7 +621,7 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
             for (size_t q = 0; q < B * H; q++) dp[q] = (dE[q] + carry[q]) * (1 - u[q] * u[q]);
             srnn_gemm(0, 0, iB, H, H, 1.0, dp, H, Wfh, H, 0.0, carry, H);
         }
-        srnn_gemm(1, 0, H, N, (int)TB, 1.0, dpre, H, y, N, 1.0, gr + l->encf_Wx, N);
+        srnn_gemm(1, 0, H, N, (int)TB, 1.0, dpre, H, yenc, N, 1.0, gr + l->encf_Wx, N);
         if (R1) srnn_gemm(1, 0, H, H, (int)R1, 1.0, dpre + B * H, H, w->uf, H, 1.0, gr + l->encf_Wh, H);
         colsum_add(dpre, TB, H, gr + l->encf_b);
         if (l->n_encb) {
@@ -620,7 +633,7 @@ static int batch_impl(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w
                 for (size_t q = 0; q < B * H; q++) dp[q] = (dE[q] + carry[q]) * (1 - u[q] * u[q]);
                 srnn_gemm(0, 0, iB, H, H, 1.0, dp, H, Wbh, H, 0.0, carry, H);
             }
-            srnn_gemm(1, 0, H, N, (int)TB, 1.0, dpre, H, y, N, 1.0, gr + l->encb_Wx, N);
+            srnn_gemm(1, 0, H, N, (int)TB, 1.0, dpre, H, yenc, N, 1.0, gr + l->encb_Wx, N);
             if (R1) srnn_gemm(1, 0, H, H, (int)R1, 1.0, dpre, H, w->ub + B * H, H, 1.0, gr + l->encb_Wh, H);
             colsum_add(dpre, TB, H, gr + l->encb_b);
         }
