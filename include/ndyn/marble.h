@@ -124,12 +124,14 @@ size_t ndyn_marble_param_count(const ndyn_marble_params *p, size_t s, size_t d, 
 
 /* The model's view of a prepared geom dataset: the kernels merged into one
  * CSR pattern, the eigenpairs if geom computed them, else geom's Chebyshev
- * heat action. With local gauges (geom frames present): the signal projected
- * to the frames, the scalar kernel values and connections R_ij of the block
- * kernels, and geom's vector diffusion (spectral when geom holds the
- * connection Laplacian's eigenpairs, else Chebyshev) as heat_fn. The points are renumbered in breadth-first order of
- * the graph so that neighbourhoods are close in memory (data.order maps back;
- * transform outputs keep geom's order). Owns what it builds; borrows g. */
+ * heat action. With local gauges (geom frames present; the model then needs
+ * params.local_gauges = 1): the signal projected to the frames, the scalar
+ * kernel values and connections R_ij of the block kernels, and geom's vector
+ * diffusion (spectral when geom holds the connection Laplacian's eigenpairs,
+ * else Chebyshev) as heat_fn. The points are renumbered in breadth-first
+ * order of the graph so that neighbourhoods are close in memory (data.order
+ * maps back; transform outputs keep geom's order). Owns what it builds;
+ * borrows g. */
 struct ndyn_geom_data;
 typedef struct ndyn_marble_ops {
     ndyn_marble_data data;
