@@ -420,6 +420,47 @@ TEST(orthogonal_transform_equivariance)
     }
 }
 
+/* ops splits geom's block kernels into scalars and connections: every block
+ * K_c[i,j] R_ij of geom (and R_ij itself) is rebuilt exactly, under the
+ * renumbering, and the signal is T_i^T f_i. */
+TEST(ops_rebuild_block_kernels)
+{
+    ndyn_geom_data *gd = prepare_surface(NULL, 0);
+    if (!gd) return;
+    ndyn_marble_ops *ops = NULL;
+    CHECK_OK(ndyn_marble_ops_from_geom(gd, &ops));
+    if (!ops) { ndyn_geom_data_free(gd); return; }
+    const ndyn_marble_data *g = &ops->data;
+    size_t m = 2, D = 3, nnz = (size_t)g->k_ptr[g->n];
+    double worst = 0;
+    size_t blocks = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        size_t gi = (size_t)g->order[i];
+        for (int64_t q = g->k_ptr[i]; q < g->k_ptr[i + 1]; q++) {
+            size_t gj = (size_t)g->order[g->k_idx[q]];
+            const double *R = g->conn + (size_t)q * m * m;
+            for (size_t a = 0; a < m; a++)
+                for (size_t b = 0; b < m; b++) {
+                    worst = fmax(worst, fabs(R[a * m + b] - (gi == gj ? (double)(a == b)
+                                 : ndyn_csr_get(&gd->conn, gi * m + a, gj * m + b))));
+                    for (size_t c = 0; c < m; c++)
+                        worst = fmax(worst, fabs(g->k_val[c * nnz + (size_t)q] * R[a * m + b] -
+                                                 ndyn_csr_get(&gd->K[c], gi * m + a, gj * m + b)));
+                }
+            blocks++;
+        }
+        for (size_t p = 0; p < m; p++) {
+            double u = 0;
+            for (size_t e = 0; e < D; e++) u += gd->frames[(gi * D + e) * m + p] * gd->vel[gi * D + e];
+            worst = fmax(worst, fabs(u - g->signal[i * m + p]));
+        }
+    }
+    CHECK(blocks == gd->graph.nnz + gd->n);
+    CHECKF(worst < 1e-12, "max error %.3g", worst);
+    ndyn_marble_ops_free(ops);
+    ndyn_geom_data_free(gd);
+}
+
 TEST(gauge_setting_recorded_and_checked)
 {
     ndyn_geom_data *gd = prepare_surface(NULL, 0);
@@ -471,4 +512,5 @@ TEST(gauge_setting_recorded_and_checked)
 
 RUN_TESTS(T(parity_gauges_inner_product), T(parity_gauges_embedding_aware_posnorm_mask),
           T(gradient_check_local_gauges), T(minibatch_equals_full_transform_local_gauges),
-          T(orthogonal_transform_equivariance), T(gauge_setting_recorded_and_checked))
+          T(orthogonal_transform_equivariance), T(ops_rebuild_block_kernels),
+          T(gauge_setting_recorded_and_checked))
