@@ -27,6 +27,9 @@ int marble_geom_option(const char *cmd, int c, const char *arg, ndyn_geom_params
         if (cli_parse_int(cmd, "eigenvectors", arg, -1, 100000, &v)) *rc = CLI_USAGE;
         else p->n_eigenvectors = (int)v;
         return 1;
+    case MARBLE_O_LG:
+        p->local_gauges = 1;
+        return 1;
     default:
         return 0;
     }

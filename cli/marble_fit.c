@@ -20,9 +20,12 @@ static void usage(FILE *f)
             "\n"
             "Train the MARBLE network (unsupervised, contrastive) on IN: a prepared dataset\n"
             "from 'ndyn marble prepare', or raw point clouds (pos, vel, condition) prepared\n"
-            "here with the geometry options below. Writes MODEL (.npz) and\n"
-            "MODEL.history.npz (epoch, train_loss, val_loss, lr, diffusion_time); prints\n"
-            "the test loss of the best-validation model.\n"
+            "here with the geometry options below. A dataset with local gauges (prepared\n"
+            "with --local-gauges) gives a model that works in the tangent frames: signal,\n"
+            "vector diffusion, gradient filters and inner products in frame coordinates;\n"
+            "the model file records it and embed accepts only data with the same setting.\n"
+            "Writes MODEL (.npz) and MODEL.history.npz (epoch, train_loss, val_loss, lr,\n"
+            "diffusion_time); prints the test loss of the best-validation model.\n"
             "\n"
             "Options:\n"
             "      --data IN                prepared dataset or point clouds (required)\n"
@@ -161,16 +164,19 @@ int marble_fit(int argc, char **argv)
             rc = ndyn_marble_set_epochs(m, p.epochs);
             if (rc) goto fail;
         }
-    } else if ((rc = ndyn_marble_model_new(&p, ops->data.s, ops->data.d, ops->data.dim, &m))) {
-        goto fail;
+    } else {
+        p.local_gauges = ops->data.local_gauges;
+        if ((rc = ndyn_marble_model_new(&p, ops->data.s, ops->data.d, ops->data.dim, &m)))
+            goto fail;
     }
     if ((rc = ndyn_marble_check_params(ndyn_marble_model_params(m), &ops->data))) goto fail;
     double t1 = ndyn_time_now();
     if ((rc = ndyn_marble_fit(m, &ops->data, &h))) goto fail;
     double t2 = ndyn_time_now();
     if ((rc = ndyn_marble_save(m, out))) goto fail;
-    printf("points       %zu (%d condition%s), signal dim %zu, kernels %zu\n", ops->data.n, g->C,
-           g->C == 1 ? "" : "s", ops->data.s, ops->data.d);
+    printf("points       %zu (%d condition%s), signal dim %zu, kernels %zu%s\n", ops->data.n,
+           g->C, g->C == 1 ? "" : "s", ops->data.s, ops->data.d,
+           ops->data.local_gauges ? " (local gauges)" : "");
     if (h.n)
         printf("epochs       %d (best validation at epoch %d; final train %.5f, val %.5f)\n",
                ndyn_marble_model_epoch(m), h.best_epoch, h.train_loss[h.n - 1], h.val_loss[h.n - 1]);

@@ -82,4 +82,54 @@ TEST(fit_embed_distance)
     CHECK(run(cmd) == 0);
 }
 
-RUN_TESTS(T(fit_embed_distance))
+/* Local gauges: a prepared local-gauge dataset and raw data with
+ * --local-gauges are accepted; embed refuses data of the other setting. */
+TEST(local_gauges)
+{
+    ndyn_sim_fields_params fp;
+    ndyn_sim_fields_defaults(&fp);
+    fp.n = 60;
+    ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_sim_fields(&fp, &ds));
+    if (!ds) return;
+    char raw[256], prep[256], model[256], model2[256], emb[256], cmd[2048];
+    t_tmp("mclg_raw.npz", raw, sizeof raw);
+    t_tmp("mclg_prep.npz", prep, sizeof prep);
+    t_tmp("mclg_model.npz", model, sizeof model);
+    t_tmp("mclg_model2.npz", model2, sizeof model2);
+    t_tmp("mclg_emb.npz", emb, sizeof emb);
+    CHECK_OK(ndyn_dataset_save(raw, ds, 0));
+    ndyn_dataset_free(ds);
+    snprintf(cmd, sizeof cmd, "marble prepare --data %s --k 10 --local-gauges --out %s", raw, prep);
+    CHECK(run(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "marble fit --data %s --out %s --epochs 2 --batch-size 32 --hidden 8 --inner-product --order 1", prep, model);
+    CHECK(run(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "marble embed --model %s --data %s --out %s", model, prep, emb);
+    CHECK(run(cmd) == 0);
+    ndyn_dataset *e = NULL;
+    CHECK_OK(ndyn_npz_read(emb, &e));
+    const ndyn_array *a;
+    if (e) {
+        CHECK(ndyn_dataset_get(e, "emb", &a) == 0 && a->size == 240 * 3);
+        if (!ndyn_dataset_get(e, "emb", &a))
+            for (size_t i = 0; i < a->size; i++) CHECK(isfinite(((const double *)a->data)[i]));
+    }
+    ndyn_dataset_free(e);
+    /* raw data: the same model embeds it when told --local-gauges, not without */
+    snprintf(cmd, sizeof cmd, "marble embed --model %s --data %s --k 10 --local-gauges --out %s", model, raw, emb);
+    CHECK(run(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s marble embed --model %s --data %s --k 10 --out %s 2>&1 | grep -q -- --local-gauges", NDYN_TEST_EXE, model, raw, emb);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "marble embed --model %s --data %s --k 10 --out %s", model, raw, emb);
+    CHECK(run(cmd) == 1);
+    /* fit on raw data with --local-gauges; a flat model refuses the local-gauge dataset */
+    snprintf(cmd, sizeof cmd, "marble fit --data %s --k 10 --local-gauges --out %s --epochs 1 --batch-size 32 --hidden 8", raw, model2);
+    CHECK(run(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "marble fit --data %s --k 10 --out %s --epochs 1 --batch-size 32 --hidden 8", raw, model2);
+    CHECK(run(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "marble embed --model %s --data %s --out %s", model2, prep, emb);
+    CHECK(run(cmd) == 1);
+    CHECK(run("marble fit --help | grep -q -- --local-gauges") == 0);
+}
+
+RUN_TESTS(T(fit_embed_distance), T(local_gauges))

@@ -95,6 +95,9 @@ int mb_batch_loss_grad(ndyn_marble_model *m, const ndyn_marble_data *data, mb_wo
                        const int32_t *batch, size_t nb, int train, int update_stats,
                        ndyn_rng *rng, double *loss, double *grad, double *z_out);
 
+/* The model's gauge setting against the dataset's: a clear error on mismatch. */
+int mb_check_gauges(int model_lg, const ndyn_marble_data *data);
+
 /* Split: split[i] = 0 train, 1 val, 2 test, from the seed. */
 int mb_split(size_t n, double val_frac, double test_frac, uint64_t seed, uint8_t *split);
 /* Positives and negatives for the anchors (all in split `which`). */

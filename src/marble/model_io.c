@@ -45,6 +45,7 @@ static int hp_put(const ndyn_marble_model *m, ndyn_nn_hparams *h)
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "s", (int64_t)m->s);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "d", (int64_t)m->d);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "dim", (int64_t)m->dim);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "local_gauges", p->local_gauges);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "epoch", m->epoch);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "best_epoch", m->best_epoch);
     return rc;
@@ -82,6 +83,12 @@ static int hp_get(const ndyn_nn_hparams *h, ndyn_marble_params *p, int dims[3], 
     }
     if (!rc) rc = ndyn_nn_hparams_get_int(h, "seed", &seed);
     p->seed = (uint64_t)seed;
+    /* local_gauges: absent from files written before local gauges existed (flat) */
+    int64_t lg = 0;
+    if (!rc && ndyn_nn_hparams_get_int(h, "local_gauges", &lg) == NDYN_EFORMAT) rc = NDYN_EFORMAT;
+    if (!rc && lg != 0 && lg != 1)
+        rc = ndyn_error(NDYN_EFORMAT, "marble model: local_gauges = %lld", (long long)lg);
+    p->local_gauges = (int)lg;
     if (!rc) rc = hp_int(h, "s", &dims[0]);
     if (!rc) rc = hp_int(h, "d", &dims[1]);
     if (!rc) rc = hp_int(h, "dim", &dims[2]);
