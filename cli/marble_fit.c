@@ -20,7 +20,9 @@ static void usage(FILE *f)
             "\n"
             "Train the MARBLE network (unsupervised, contrastive) on IN: a prepared dataset\n"
             "from 'ndyn marble prepare', or raw point clouds (pos, vel, condition) prepared\n"
-            "here with the geometry options below. Writes MODEL (.npz) and\n"
+            "here with the geometry options below. Writes MODEL (.npz), which also records\n"
+            "the geometry (graph, k, delta, spacing, gauges, eigenpairs, seed) for 'marble\n"
+            "embed' on raw data, and\n"
             "MODEL.history.npz (epoch, train_loss, val_loss, lr, diffusion_time); prints\n"
             "the test loss of the best-validation model.\n"
             "\n"
@@ -103,12 +105,13 @@ int marble_fit(int argc, char **argv)
     ndyn_geom_params gp;
     ndyn_geom_params_default(&gp);
     int epochs_set = 0;
+    unsigned gset = 0;
     long v, hl[NDYN_MARBLE_MAX_HIDDEN];
     int c, rc = 0, nh;
     cli_reset_getopt();
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_common_option(CMD, c, optarg, &rc)) { if (rc) return rc; continue; }
-        if (marble_geom_option(CMD, c, optarg, &gp, &rc)) { if (rc) return rc; continue; }
+        if (marble_geom_option(CMD, c, optarg, &gp, &gset, &rc)) { if (rc) return rc; continue; }
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
         case O_DATA: data = optarg; break;
@@ -148,7 +151,7 @@ int marble_fit(int argc, char **argv)
 
     double t0 = ndyn_time_now();
     ndyn_geom_data *g = NULL;
-    if (marble_load_data(data, &gp, &g)) return cli_fail(CMD);
+    if (marble_load_data(data, &gp, &g, NULL)) return cli_fail(CMD);
     ndyn_marble_ops *ops = NULL;
     ndyn_marble_model *m = NULL;
     ndyn_marble_history h;
@@ -165,6 +168,9 @@ int marble_fit(int argc, char **argv)
         goto fail;
     }
     if ((rc = ndyn_marble_check_params(ndyn_marble_model_params(m), &ops->data))) goto fail;
+    /* the model file records the geometry (raw options or the prepared
+     * file's own record) for embedding raw data later */
+    if ((rc = ndyn_marble_set_geometry(m, &g->params))) goto fail;
     double t1 = ndyn_time_now();
     if ((rc = ndyn_marble_fit(m, &ops->data, &h))) goto fail;
     double t2 = ndyn_time_now();

@@ -144,6 +144,13 @@ double ndyn_marble_model_diffusion_time(const ndyn_marble_model *m);
 int ndyn_marble_model_epoch(const ndyn_marble_model *m);   /* epochs trained */
 /* Change the epoch total of a (loaded) model before resuming. */
 int ndyn_marble_set_epochs(ndyn_marble_model *m, int epochs);
+/* The geometry (graph, k, delta, spacing, gauges, eigenpairs, seed, ...) of
+ * the data the model is fitted on; saved in the model file so that raw point
+ * clouds can be prepared the same way for embedding. set with NULL forgets
+ * it; get returns 1 and fills *gp when the model records one, else 0. */
+struct ndyn_geom_params;
+int ndyn_marble_set_geometry(ndyn_marble_model *m, const struct ndyn_geom_params *gp);
+int ndyn_marble_geometry(const ndyn_marble_model *m, struct ndyn_geom_params *gp);
 
 /* Training history, one entry per epoch. */
 typedef struct ndyn_marble_history {

@@ -2,6 +2,8 @@
 #ifndef NDYN_MARBLE_INTERNAL_H
 #define NDYN_MARBLE_INTERNAL_H
 
+#include "ndyn/geom.h"
+#include "ndyn/io.h"
 #include "ndyn/marble.h"
 #include "ndyn/nn.h"
 
@@ -46,6 +48,9 @@ struct ndyn_marble_model {
     double best_val;
     int best_epoch;
     double *best_params, *best_buffers;
+    /* geometry of the data it was fitted on (geometry.c), when recorded */
+    int has_geom;
+    ndyn_geom_params geom;
 };
 
 /* Workspace of one batch evaluation, reused across batches. */
@@ -94,6 +99,11 @@ double mb_loss(const double *z, size_t nb, size_t e, const uint8_t *mask_rows, d
 int mb_batch_loss_grad(ndyn_marble_model *m, const ndyn_marble_data *data, mb_work *w,
                        const int32_t *batch, size_t nb, int train, int update_stats,
                        ndyn_rng *rng, double *loss, double *grad, double *z_out);
+
+/* Geometry record in the model file's extra arrays (geometry/...). put writes
+ * nothing when none is recorded; get accepts files without one. */
+int mb_geometry_put(const ndyn_marble_model *m, ndyn_dataset *extra);
+int mb_geometry_get(ndyn_marble_model *m, const ndyn_dataset *extra);
 
 /* Split: split[i] = 0 train, 1 val, 2 test, from the seed. */
 int mb_split(size_t n, double val_frac, double test_frac, uint64_t seed, uint8_t *split);
