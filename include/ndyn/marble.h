@@ -152,6 +152,17 @@ struct ndyn_geom_params;
 int ndyn_marble_set_geometry(ndyn_marble_model *m, const struct ndyn_geom_params *gp);
 int ndyn_marble_geometry(const ndyn_marble_model *m, struct ndyn_geom_params *gp);
 
+/* Feature cache of ndyn_marble_fit (process-wide setting): when diffusion is
+ * off or uses eigenpairs, fit tabulates every node's gradient-filter blocks
+ * once (n * T * W doubles, T = 1 without diffusion or n_eig, W = s(1 + d +
+ * ... + d^o)) and each batch reads its targets' rows instead of building
+ * o-hop neighbourhoods. Tables above max_bytes (default
+ * NDYN_MARBLE_FEATURE_CACHE_BYTES; 0 disables) are not built. Results are
+ * the same up to rounding. */
+#define NDYN_MARBLE_FEATURE_CACHE_BYTES ((size_t)512 << 20)
+void ndyn_marble_set_feature_cache_bytes(size_t max_bytes);
+size_t ndyn_marble_feature_cache_bytes(void);
+
 /* Training history, one entry per epoch. */
 typedef struct ndyn_marble_history {
     size_t n;

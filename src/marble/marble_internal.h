@@ -11,6 +11,7 @@
 #define MB_BN_MOMENTUM 0.1
 #define MB_T_MIN 1e-8
 #define MB_MAX_LAYERS (NDYN_MARBLE_MAX_HIDDEN + 1)
+#define MB_MAX_ORDER 6
 
 /* One Linear layer (and its BatchNorm when hidden and batch_norm) inside the
  * parameter buffer: offsets into params/grad. */
@@ -53,6 +54,8 @@ struct ndyn_marble_model {
     ndyn_geom_params geom;
 };
 
+typedef struct mb_fcache mb_fcache;
+
 /* Workspace of one batch evaluation, reused across batches. */
 typedef struct mb_work {
     size_t n;
@@ -75,10 +78,21 @@ typedef struct mb_work {
     size_t act_size;
     int fhat_ready;
     int skip_last;         /* no diffusion: the outermost hop level is not built */
+    mb_fcache *fc;         /* every node's blocks (feature_cache.c), or NULL */
 } mb_work;
 
 int mb_work_init(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *data);
 void mb_work_free(mb_work *w);
+
+/* Feature cache (feature_cache.c): build every node's filter blocks once
+ * when diffusion is off or spectral and the table fits the bound (else
+ * w->fc stays NULL); fill X[p] on the first `rows` local rows at time t;
+ * dt: d loss / dt from dX of those rows. */
+int mb_fcache_build(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g);
+int mb_fcache_fill(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g,
+                   size_t rows, double t);
+double mb_fcache_dt(const mb_work *w, const ndyn_marble_model *m, size_t rows);
+void mb_fcache_free(mb_fcache *c);
 
 /* Forward for the m target nodes (duplicates allowed). train: BatchNorm batch
  * statistics (running statistics updated when update_stats) and dropout from
