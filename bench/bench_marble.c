@@ -4,7 +4,7 @@
  * signal diffused each batch, o-hop subgraph operators sliced, autograd),
  * on the same prepared operators, in the same run.
  *
- *   bench_marble [EPOCHS] [--no-python] [--only vdp|plane]
+ *   bench_marble [EPOCHS] [--no-python] [--only vdp|plane] [--eigenvectors K]
  *
  * Datasets: (1) the van der Pol sweep (40 values of mu, 100 initial
  * conditions, spacing 0.03 as the reference example), 64 Laplacian
@@ -13,7 +13,9 @@
  * order 2, hidden [32], out 3, BatchNorm, batch 64, SGD(0.01, 0.9).
  * ndyn runs twice: without fit's feature cache (every batch builds its o-hop
  * neighbourhoods, the torch side's pipeline) and with it (the default).
- * --only vdp|plane runs one dataset.
+ * --only vdp|plane runs one dataset; --eigenvectors K sets van der Pol's
+ * eigenpairs (default 64; 0: Chebyshev heat action, fit's default, then
+ * without the torch side, which needs eigenpairs).
  * Threads: both sides use one thread (torch.set_num_threads(1)). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,7 +163,7 @@ static void bench_one(const char *name, ndyn_geom_data *geo, int diffusion, int 
     ndyn_marble_ops_free(ops);
 }
 
-static int run_vdp(int epochs, int use_python)
+static int run_vdp(int epochs, int use_python, int neig)
 {
     ndyn_sim_vdp_params vp;
     ndyn_sim_vdp_defaults(&vp);
@@ -174,7 +176,7 @@ static int run_vdp(int epochs, int use_python)
     ndyn_geom_params gp;
     ndyn_geom_params_default(&gp);
     gp.spacing = 0.03;
-    gp.n_eigenvectors = 64;
+    gp.n_eigenvectors = neig;
     ndyn_geom_data *g = NULL;
     double t0 = ndyn_time_now();
     if (ndyn_geom_prepare_arrays(pos->data, vel->data, pos->shape[0], pos->shape[1], pos->shape[1],
@@ -184,7 +186,9 @@ static int run_vdp(int epochs, int use_python)
     }
     printf("van der Pol: %zu points, %d conditions, prepared in %.2f s\n", g->n, g->C,
            ndyn_time_now() - t0);
-    bench_one("vdp (diffusion, 64 eig)", g, 1, epochs, epochs, use_python);
+    char name[64];
+    snprintf(name, sizeof name, neig ? "vdp (diffusion, %d eig)" : "vdp (diffusion, Chebyshev)", neig);
+    bench_one(name, g, 1, epochs, epochs, use_python && neig > 0);
     ndyn_geom_data_free(g);
     ndyn_dataset_free(ds);
     return 0;
@@ -221,13 +225,15 @@ int main(int argc, char **argv)
     int epochs = argc > 1 && argv[1][0] != '-' ? atoi(argv[1]) : 5;
     int use_python = 1;
     const char *only = NULL;
+    int neig = 64;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--eigenvectors") && i + 1 < argc) neig = atoi(argv[++i]);
         if (!strcmp(argv[i], "--no-python")) use_python = 0;
         if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     }
     ndyn_set_num_threads(1);
     ndyn_set_quiet(1);
-    if ((!only || !strcmp(only, "vdp")) && run_vdp(epochs, use_python)) return 1;
+    if ((!only || !strcmp(only, "vdp")) && run_vdp(epochs, use_python, neig)) return 1;
     if ((!only || !strcmp(only, "plane")) && run_plane(epochs, use_python)) return 1;
     printf("peak memory %.1f MiB\n", (double)ndyn_peak_rss_bytes() / 1048576.0);
     return 0;

@@ -7,6 +7,8 @@
 #include "test.h"
 #include "marble_fixture.h"
 #include "marble/marble_internal.h"
+#include "ndyn/geom.h"
+#include "ndyn/sim.h"
 
 #define NONE ((size_t)-1)
 
@@ -145,7 +147,97 @@ TEST(fit_with_and_without_cache)
     }
 }
 
+/* Without eigenpairs (geom's Chebyshev basis through heat_basis_fn): one
+ * batch with the table = the neighbourhood path, also after t grows past the
+ * table's terms (rebuilt), dL/dt vs central differences, and a fit with the
+ * table = a fit without. */
+TEST(chebyshev_table)
+{
+    ndyn_sim_fields_params fp;
+    ndyn_sim_fields_defaults(&fp);
+    fp.n = 60;
+    ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_sim_fields(&fp, &ds));
+    if (!ds) return;
+    const ndyn_array *pos, *vel, *cond;
+    ndyn_dataset_get(ds, "pos", &pos);
+    ndyn_dataset_get(ds, "vel", &vel);
+    ndyn_dataset_get(ds, "condition", &cond);
+    ndyn_geom_params gp;
+    ndyn_geom_params_default(&gp);
+    gp.k = 10;
+    ndyn_geom_data *geo = NULL;
+    CHECK_OK(ndyn_geom_prepare_arrays(pos->data, vel->data, pos->shape[0], 2, 2, cond->data, NULL,
+                                      NULL, &gp, &geo));
+    ndyn_marble_ops *ops = NULL;
+    if (geo) CHECK_OK(ndyn_marble_ops_from_geom(geo, &ops));
+    if (!ops) { ndyn_geom_data_free(geo); ndyn_dataset_free(ds); return; }
+    const ndyn_marble_data *g = &ops->data;
+    CHECK(g->n_eig == 0 && g->heat_basis_fn != NULL);
+    ndyn_marble_params p;
+    ndyn_marble_params_default(&p);
+    p.tau0 = 0.05;
+    ndyn_marble_model *m = NULL;
+    CHECK_OK(ndyn_marble_model_new(&p, 2, g->d, 2, &m));
+    size_t nb = 12, np = m->n_params, E = 3;
+    int32_t batch[36];
+    ndyn_rng r;
+    ndyn_rng_init(&r, 9, 0);
+    for (size_t i = 0; i < 3 * nb; i++) batch[i] = (int32_t)ndyn_rng_below(&r, g->n);
+    mb_work w0, w1;
+    CHECK_OK(mb_work_init(&w0, m, g));
+    CHECK_OK(mb_work_init(&w1, m, g));
+    CHECK_OK(mb_fcache_build(&w1, m, g));
+    CHECK(w1.fc != NULL);
+    double *g0 = malloc(np * sizeof(double)), *g1 = malloc(np * sizeof(double));
+    double z0[108], z1[108], l0, l1;
+    const double ts[3] = {0.05, 6.0, 0.7};   /* 6.0 outgrows the first table */
+    for (int k = 0; k < 3; k++) {
+        m->params[m->off_t] = ts[k];
+        CHECK_OK(mb_batch_loss_grad(m, g, &w0, batch, nb, 1, 0, NULL, &l0, g0, z0));
+        CHECK_OK(mb_batch_loss_grad(m, g, &w1, batch, nb, 1, 0, NULL, &l1, g1, z1));
+        CHECK(w1.fc != NULL);
+        CHECKF(fabs(l0 - l1) < 1e-11, "t = %g: loss %.15g vs %.15g", ts[k], l1, l0);
+        CHECKF(max_rel(z1, z0, 3 * nb * E) < 1e-10, "t = %g: z differs by %.3g", ts[k], max_rel(z1, z0, 3 * nb * E));
+        CHECKF(max_rel(g1, g0, np) < 1e-9, "t = %g: gradient differs by %.3g", ts[k], max_rel(g1, g0, np));
+        double h = 1e-6 * ts[k], lp, lm;
+        m->params[m->off_t] = ts[k] + h;
+        CHECK_OK(mb_batch_loss_grad(m, g, &w1, batch, nb, 1, 0, NULL, &lp, NULL, NULL));
+        m->params[m->off_t] = ts[k] - h;
+        CHECK_OK(mb_batch_loss_grad(m, g, &w1, batch, nb, 1, 0, NULL, &lm, NULL, NULL));
+        double fd = (lp - lm) / (2 * h);
+        CHECKF(fabs(fd - g1[m->off_t]) <= 1e-6 * fabs(fd) + 1e-9, "t = %g: dL/dt %.10g vs FD %.10g",
+               ts[k], g1[m->off_t], fd);
+    }
+    mb_work_free(&w0); mb_work_free(&w1);
+    free(g0); free(g1);
+    ndyn_marble_model_free(m);
+    /* whole fits */
+    p.epochs = 3;
+    p.batch_size = 16;
+    p.lr = 0.05;
+    ndyn_marble_history h[2];
+    for (int k = 0; k < 2; k++) {
+        ndyn_marble_set_feature_cache_bytes(k ? NDYN_MARBLE_FEATURE_CACHE_BYTES : 0);
+        ndyn_marble_model *mf = NULL;
+        CHECK_OK(ndyn_marble_model_new(&p, 2, g->d, 2, &mf));
+        CHECK_OK(ndyn_marble_fit(mf, g, &h[k]));
+        ndyn_marble_model_free(mf);
+    }
+    ndyn_marble_set_feature_cache_bytes(NDYN_MARBLE_FEATURE_CACHE_BYTES);
+    for (size_t e = 0; e < 3; e++) {
+        CHECK_CLOSE(h[1].train_loss[e], h[0].train_loss[e], 1e-10, 1e-9);
+        CHECK_CLOSE(h[1].diffusion_time[e], h[0].diffusion_time[e], 1e-12, 1e-9);
+    }
+    ndyn_marble_history_free(&h[0]);
+    ndyn_marble_history_free(&h[1]);
+    ndyn_marble_ops_free(ops);
+    ndyn_geom_data_free(geo);
+    ndyn_dataset_free(ds);
+}
+
 RUN_TESTS(T(batch_equals_neighbourhoods_and_pytorch_aware),
           T(batch_equals_neighbourhoods_and_pytorch_inner),
           T(batch_equals_neighbourhoods_and_pytorch_noself),
-          T(batch_equals_neighbourhoods_no_diffusion), T(fit_with_and_without_cache))
+          T(batch_equals_neighbourhoods_no_diffusion), T(fit_with_and_without_cache),
+          T(chebyshev_table))

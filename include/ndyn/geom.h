@@ -239,6 +239,11 @@ void ndyn_geom_heat_free(ndyn_geom_heat *h);
  * full expansion (one warning). */
 int ndyn_geom_heat_apply(ndyn_geom_heat *h, double t, const size_t *rows, size_t nsel,
                          double *Hf, double *dHf);
+/* Chebyshev path only: the cached basis with at least `want` terms (built or
+ * extended now): term k of point i is V[i * row_stride + k * c .. + c), the
+ * s-vector T_k(L_sym - I) D^{1/2} f at i, so (H_t f)_i = D^{-1/2}_i sum_k
+ * c_k(t) V_ik with ndyn_cheb_heat_coefficients. Fails past the memory bound. */
+int ndyn_geom_heat_basis(ndyn_geom_heat *h, size_t want, const double **V, size_t *row_stride);
 /* Memory bound of the cached Chebyshev basis (default
  * NDYN_GEOM_HEAT_BASIS_BYTES; 0: never build it). Drops a basis already built. */
 #define NDYN_GEOM_HEAT_BASIS_BYTES ((size_t)1 << 30)

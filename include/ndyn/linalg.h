@@ -126,6 +126,13 @@ int ndyn_cheb_basis_new(const ndyn_csr *L, const double *X, size_t c, size_t max
 void ndyn_cheb_basis_free(ndyn_cheb_basis *b);
 size_t ndyn_cheb_basis_max_terms(const ndyn_cheb_basis *b); /* bound on K + 1 */
 size_t ndyn_cheb_basis_terms(const ndyn_cheb_basis *b);     /* terms computed so far */
+/* The first `want` terms (extended if needed; at most max_terms): *V holds
+ * term k of row i at V[i * row_stride + k * c .. + c). Valid until the next
+ * call that extends the basis. */
+int ndyn_cheb_basis_view(ndyn_cheb_basis *b, size_t want, const double **V, size_t *row_stride);
+/* Coefficients of the expansion at t: ck[k] = (2 - delta_k0)(-1)^k e^{-t} I_k(t)
+ * and dk[k] = d ck / dt (dk may be NULL), k < nt. */
+int ndyn_cheb_heat_coefficients(double t, size_t nt, double *ck, double *dk);
 /* Y (nsel, c) = rows of exp(-tL)X (rows NULL: all n rows, nsel ignored);
  * dY = d/dt of them (may be NULL). */
 int ndyn_cheb_basis_apply(ndyn_cheb_basis *b, double t, double tol, const size_t *rows,

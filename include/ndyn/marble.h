@@ -91,6 +91,12 @@ typedef struct ndyn_marble_data {
     int (*heat_fn)(void *ctx, double t, const size_t *rows, size_t nsel, double *Hf,
                    double *dHf);
     void *heat_ctx;
+    /* Optional, with heat_fn: the cached Chebyshev basis behind it (at least
+     * `want` terms): term k of point i is the s-vector V[r * row_stride + k s]
+     * with r = order[i] (i without order), and (H_t f)_i = sum_k c_k(t)
+     * V_rk / dhalf[i] (ndyn_cheb_heat_coefficients). Lets fit tabulate the
+     * features (ndyn_marble_set_feature_cache_bytes). */
+    int (*heat_basis_fn)(void *ctx, size_t want, const double **V, size_t *row_stride);
     /* Optional renumbering (NULL: identity): row i of these arrays is the
      * caller's point order[i]; order_inv is its inverse. Transform and
      * embed_nodes speak the caller's numbering. */
@@ -153,8 +159,9 @@ int ndyn_marble_set_geometry(ndyn_marble_model *m, const struct ndyn_geom_params
 int ndyn_marble_geometry(const ndyn_marble_model *m, struct ndyn_geom_params *gp);
 
 /* Feature cache of ndyn_marble_fit (process-wide setting): when diffusion is
- * off or uses eigenpairs, fit tabulates every node's gradient-filter blocks
- * once (n * T * W doubles, T = 1 without diffusion or n_eig, W = s(1 + d +
+ * off, uses eigenpairs or a Chebyshev basis (heat_basis_fn), fit tabulates
+ * every node's gradient-filter blocks once (n * T * W doubles, T = 1 without
+ * diffusion, n_eig, or the Chebyshev terms t needs, W = s(1 + d +
  * ... + d^o)) and each batch reads its targets' rows instead of building
  * o-hop neighbourhoods. Tables above max_bytes (default
  * NDYN_MARBLE_FEATURE_CACHE_BYTES; 0 disables) are not built. Results are

@@ -70,6 +70,18 @@ void ndyn_geom_heat_set_basis_bytes(ndyn_geom_heat *h, size_t max_bytes)
     h->basis_warned = 0;
 }
 
+int ndyn_geom_heat_basis(ndyn_geom_heat *h, size_t want, const double **V, size_t *row_stride)
+{
+    if (h->spectral)
+        return ndyn_error(NDYN_EINVAL, "heat basis: the dataset has eigenpairs (spectral action)");
+    if (!h->basis) {
+        if (h->basis_bytes == 0) return ndyn_error(NDYN_ENOMEM, "heat basis: disabled (bound 0)");
+        int rc = ndyn_cheb_basis_new(&h->g->lsym, h->fs, h->c, h->basis_bytes, &h->basis);
+        if (rc) return rc;
+    }
+    return ndyn_cheb_basis_view(h->basis, want, V, row_stride);
+}
+
 /* Rows from the cached basis when it exists or rows are a subset and the
  * bound allows the terms t needs: 1 done, 0 not applicable, < 0 error. */
 static int heat_from_basis(ndyn_geom_heat *h, double t, const size_t *rows, size_t nsel,

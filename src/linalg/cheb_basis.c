@@ -87,6 +87,27 @@ void ndyn_cheb_basis_free(ndyn_cheb_basis *b)
     free(b);
 }
 
+int ndyn_cheb_heat_coefficients(double t, size_t nt, double *ck, double *dk)
+{
+    if (!(t >= 0) || !isfinite(t) || t > 1e5)
+        return ndyn_error(NDYN_EINVAL, "heat action: t = %g must be in [0, 1e5]", t);
+    if (nt == 0) return NDYN_OK;
+    double *sv = ndyn_malloc_array(nt + 1, sizeof(double));
+    if (!sv) return NDYN_ENOMEM;
+    int rc = ndyn_bessel_i_scaled(t, (int)nt, sv);
+    if (rc) { free(sv); return rc; }
+    /* c_k = (2 - delta_k0) (-1)^k e^{-t} I_k(t); its t-derivative uses
+     * d/dt[e^{-t} I_k] = e^{-t} ((I_{k-1} + I_{k+1}) / 2 - I_k), I_{-1} = I_1 */
+    for (size_t k = 0; k < nt; k++) {
+        double sign = (k & 1) ? -1.0 : 1.0, w = k == 0 ? 1.0 : 2.0;
+        double prev = k == 0 ? sv[1] : sv[k - 1];
+        ck[k] = w * sign * sv[k];
+        if (dk) dk[k] = w * sign * (0.5 * (prev + sv[k + 1]) - sv[k]);
+    }
+    free(sv);
+    return NDYN_OK;
+}
+
 size_t ndyn_cheb_basis_max_terms(const ndyn_cheb_basis *b) { return b->max_terms; }
 size_t ndyn_cheb_basis_terms(const ndyn_cheb_basis *b) { return b->nterms; }
 
@@ -116,6 +137,18 @@ static int extend(ndyn_cheb_basis *b, size_t want)
             memcpy(b->V + (i * b->cap + k) * c, b->Tcur + i * c, c * sizeof(double));
         b->nterms++;
     }
+    return NDYN_OK;
+}
+
+int ndyn_cheb_basis_view(ndyn_cheb_basis *b, size_t want, const double **V, size_t *row_stride)
+{
+    if (want > b->max_terms)
+        return ndyn_error(NDYN_ENOMEM, "Chebyshev basis: %zu terms asked, the memory bound "
+                          "allows %zu", want, b->max_terms);
+    int rc = extend(b, want > 2 ? want : 2);
+    if (rc) return rc;
+    *V = b->V;
+    *row_stride = b->cap * b->c;
     return NDYN_OK;
 }
 

@@ -7,10 +7,14 @@
  * so X^(p)(t) = sum_k e^{-lambda_k t} K^(p)...K^(1) u_k: a table B (n, W, T)
  * with T = n_eig terms gives every block of a node at any t, and its
  * t-derivative, from T * W products, without neighbourhoods or sparse
- * kernels. The table is built once per fit (T sparse sweeps over all nodes);
- * a batch then reads only its target rows. The Chebyshev heat action (a
- * callback) is not cached. Tables larger than the bound are not built: the
- * forward pass then uses the o-hop neighbourhoods as before. */
+ * kernels. The Chebyshev heat action has the same form with the cached basis
+ * (u_k = D^{-1/2} T_k(L_sym - I) D^{1/2} f, coefficients c_k(t)); its table
+ * holds the terms the current t needs plus headroom and is rebuilt with twice
+ * as many when t outgrows them. The table is built once per fit (T sparse
+ * sweeps over all nodes); a batch then reads only its target rows. Tables
+ * larger than the bound are not built (or dropped when a rebuild would pass
+ * it): the forward pass then uses the o-hop neighbourhoods as before. */
+#include "ndyn/linalg.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,7 @@ struct mb_fcache {
     size_t n, T, W;
     size_t off[MB_MAX_ORDER + 2]; /* block p at columns off[p] .. off[p+1] */
     int diffusing;
+    int cheb;       /* terms are Chebyshev (coefficients c_k(t)), else spectral */
     double *B;      /* (n, W, T): node, block column, term (terms contiguous) */
     double *coef;   /* (2, T): e^{-lambda t}, -lambda e^{-lambda t} */
     double *acc;    /* (2, W) scratch */
@@ -40,16 +45,25 @@ void mb_fcache_free(mb_fcache *c)
     free(c);
 }
 
-int mb_fcache_build(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g)
+/* Terms the table should hold for t (Chebyshev): K(t) + 1 plus headroom. */
+static size_t cheb_terms(double t, size_t atleast)
+{
+    int K = ndyn_heat_cheb_terms(t, 0);
+    size_t want = (size_t)(K < 0 ? 0 : K) + 1 + 8;
+    return want > atleast ? want : atleast;
+}
+
+static int build(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g, size_t nterms)
 {
     mb_fcache_free(w->fc);
     w->fc = NULL;
     const ndyn_marble_params *P = &m->par;
-    if (P->diffusion && !w->fhat_ready) return NDYN_OK; /* Chebyshev callback: not cached */
+    int cheb = P->diffusion && !w->fhat_ready;
+    if (cheb && !(g->heat_fn && g->heat_basis_fn)) return NDYN_OK;
     if (P->order > MB_MAX_ORDER) return NDYN_OK;
     size_t n = g->n, s = m->s, d = m->d, o = (size_t)P->order;
     int diffusing = P->diffusion != 0;
-    size_t T = diffusing ? g->n_eig : 1;
+    size_t T = !diffusing ? 1 : cheb ? nterms : g->n_eig;
     size_t off[MB_MAX_ORDER + 2], wp = s;
     off[0] = 0;
     for (size_t p = 0; p <= o; p++) { off[p + 1] = off[p] + wp; wp *= d; }
@@ -57,9 +71,15 @@ int mb_fcache_build(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_da
     /* size check without overflow: n * T * W * 8 <= bound */
     double bytes = (double)n * (double)T * (double)W * (double)sizeof(double);
     if (bytes > (double)g_fcache_bytes) return NDYN_OK;
+    const double *V = NULL;
+    size_t vstride = 0;
+    if (cheb && g->heat_basis_fn(g->heat_ctx, T, &V, &vstride)) {
+        ndyn_error_clear();   /* past the basis bound: no table */
+        return NDYN_OK;
+    }
     mb_fcache *c = ndyn_calloc(1, sizeof *c);
     if (!c) return NDYN_ENOMEM;
-    c->n = n; c->T = T; c->W = W; c->diffusing = diffusing;
+    c->n = n; c->T = T; c->W = W; c->diffusing = diffusing; c->cheb = cheb;
     memcpy(c->off, off, sizeof off);
     c->B = ndyn_calloc(n * T * W, sizeof(double));
     c->coef = ndyn_malloc_array(2 * T, sizeof(double));
@@ -73,8 +93,14 @@ int mb_fcache_build(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_da
             memcpy(bi, g->signal + i * s, s * sizeof(double));
             continue;
         }
-        const double *psi = g->evecs + i * T;
         double inv = 1.0 / g->dhalf[i];
+        if (cheb) {
+            const double *vi = V + (size_t)(g->order ? g->order[i] : (int32_t)i) * vstride;
+            for (size_t r = 0; r < s; r++)
+                for (size_t k = 0; k < T; k++) bi[r * T + k] = vi[k * s + r] * inv;
+            continue;
+        }
+        const double *psi = g->evecs + i * T;
         for (size_t r = 0; r < s; r++) {
             const double *fh = w->fhat + r * T;
             for (size_t k = 0; k < T; k++) bi[r * T + k] = psi[k] * fh[k] * inv;
@@ -104,12 +130,39 @@ int mb_fcache_build(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_da
     return NDYN_OK;
 }
 
+int mb_fcache_build(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g)
+{
+    double t = m->params[m->off_t];
+    return build(w, m, g, cheb_terms(t < MB_T_MIN ? MB_T_MIN : t, 0));
+}
+
+int mb_fcache_prepare(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g,
+                      double t)
+{
+    mb_fcache *c = w->fc;
+    if (!c || !c->cheb) return NDYN_OK;
+    /* t outgrew the terms: rebuild with twice as many (or drop the table) */
+    int K = ndyn_heat_cheb_terms(t, 0);
+    if (K < 0) return ndyn_error(NDYN_EINVAL, "marble: diffusion time t = %g is out of range", t);
+    if ((size_t)K + 1 <= c->T) return NDYN_OK;
+    return build(w, m, g, cheb_terms(t, 2 * c->T));
+}
+
 int mb_fcache_fill(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g,
                    size_t rows, double t)
 {
     mb_fcache *c = w->fc;
     size_t T = c->T, W = c->W, o = (size_t)m->par.order;
-    if (c->diffusing) {
+    if (c->cheb) {
+        if (c->gcap < rows) {
+            free(c->G);
+            c->G = ndyn_malloc_array(rows * W, sizeof(double));
+            c->gcap = c->G ? rows : 0;
+            if (!c->G) return NDYN_ENOMEM;
+        }
+        int rc = ndyn_cheb_heat_coefficients(t, T, c->coef, c->coef + T);
+        if (rc) return rc;
+    } else if (c->diffusing) {
         if (c->gcap < rows) {
             free(c->G);
             c->G = ndyn_malloc_array(rows * W, sizeof(double));

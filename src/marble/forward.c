@@ -310,6 +310,11 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
      * the outermost hop level is not needed, nor the backward into X0 */
     int diffusing = P->diffusion && (w->fhat_ready || g->heat_fn);
     w->skip_last = !diffusing;
+    if (w->fc) {
+        double t = m->params[m->off_t];
+        int rc0 = mb_fcache_prepare(w, m, g, t < MB_T_MIN ? MB_T_MIN : t);
+        if (rc0) return rc0;
+    }
     /* with the feature cache only the targets themselves are needed */
     hop_sets(m, g, w, nodes, mt, w->fc ? 0 : o - w->skip_last);
     int rc = ensure_rows(m, w, w->cnt[o]);

@@ -85,10 +85,15 @@ int mb_work_init(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data 
 void mb_work_free(mb_work *w);
 
 /* Feature cache (feature_cache.c): build every node's filter blocks once
- * when diffusion is off or spectral and the table fits the bound (else
+ * when diffusion is off, spectral or a Chebyshev basis is available, and the
+ * table fits the bound (else
  * w->fc stays NULL); fill X[p] on the first `rows` local rows at time t;
  * dt: d loss / dt from dX of those rows. */
 int mb_fcache_build(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g);
+/* Before a batch at time t: a Chebyshev table that t outgrew is rebuilt with
+ * more terms, or dropped (w->fc = NULL) past the bound. */
+int mb_fcache_prepare(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g,
+                      double t);
 int mb_fcache_fill(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g,
                    size_t rows, double t);
 double mb_fcache_dt(const mb_work *w, const ndyn_marble_model *m, size_t rows);
