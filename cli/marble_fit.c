@@ -20,12 +20,20 @@ static void usage(FILE *f)
             "\n"
             "Train the MARBLE network (unsupervised, contrastive) on IN: a prepared dataset\n"
             "from 'ndyn marble prepare', or raw point clouds (pos, vel, condition) prepared\n"
-            "here with the geometry options below. A dataset with local gauges (prepared\n"
-            "with --local-gauges) gives a model that works in the tangent frames: signal,\n"
-            "vector diffusion, gradient filters and inner products in frame coordinates;\n"
-            "the model file records it and embed accepts only data with the same setting.\n"
-            "Writes MODEL (.npz) and MODEL.history.npz (epoch, train_loss, val_loss, lr,\n"
-            "diffusion_time); prints the test loss of the best-validation model.\n"
+            "here with the geometry options below. A dataset with local gauges (prepared
+"
+            "with --local-gauges) gives a model that works in the tangent frames: signal,
+"
+            "vector diffusion, gradient filters and inner products in frame coordinates;
+"
+            "embed then accepts only data with the same setting. Writes MODEL (.npz), which
+"
+            "also records the geometry (graph, k, delta, spacing, gauges, eigenpairs, seed)
+"
+            "for 'marble embed' on raw data, and MODEL.history.npz (epoch, train_loss,
+"
+            "val_loss, lr, diffusion_time); prints the test loss of the best-validation model.
+"
             "\n"
             "Options:\n"
             "      --data IN                prepared dataset or point clouds (required)\n"
@@ -106,12 +114,13 @@ int marble_fit(int argc, char **argv)
     ndyn_geom_params gp;
     ndyn_geom_params_default(&gp);
     int epochs_set = 0;
+    unsigned gset = 0;
     long v, hl[NDYN_MARBLE_MAX_HIDDEN];
     int c, rc = 0, nh;
     cli_reset_getopt();
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_common_option(CMD, c, optarg, &rc)) { if (rc) return rc; continue; }
-        if (marble_geom_option(CMD, c, optarg, &gp, &rc)) { if (rc) return rc; continue; }
+        if (marble_geom_option(CMD, c, optarg, &gp, &gset, &rc)) { if (rc) return rc; continue; }
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
         case O_DATA: data = optarg; break;
@@ -151,7 +160,7 @@ int marble_fit(int argc, char **argv)
 
     double t0 = ndyn_time_now();
     ndyn_geom_data *g = NULL;
-    if (marble_load_data(data, &gp, &g)) return cli_fail(CMD);
+    if (marble_load_data(data, &gp, &g, NULL)) return cli_fail(CMD);
     ndyn_marble_ops *ops = NULL;
     ndyn_marble_model *m = NULL;
     ndyn_marble_history h;
@@ -170,6 +179,9 @@ int marble_fit(int argc, char **argv)
             goto fail;
     }
     if ((rc = ndyn_marble_check_params(ndyn_marble_model_params(m), &ops->data))) goto fail;
+    /* the model file records the geometry (raw options or the prepared
+     * file's own record) for embedding raw data later */
+    if ((rc = ndyn_marble_set_geometry(m, &g->params))) goto fail;
     double t1 = ndyn_time_now();
     if ((rc = ndyn_marble_fit(m, &ops->data, &h))) goto fail;
     double t2 = ndyn_time_now();

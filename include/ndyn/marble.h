@@ -97,6 +97,12 @@ typedef struct ndyn_marble_data {
     int (*heat_fn)(void *ctx, double t, const size_t *rows, size_t nsel, double *Hf,
                    double *dHf);
     void *heat_ctx;
+    /* Optional, with heat_fn: the cached Chebyshev basis behind it (at least
+     * `want` terms): term k of point i is the s-vector V[r * row_stride + k s]
+     * with r = order[i] (i without order), and (H_t f)_i = sum_k c_k(t)
+     * V_rk / dhalf[i] (ndyn_cheb_heat_coefficients). Lets fit tabulate the
+     * features (ndyn_marble_set_feature_cache_bytes). */
+    int (*heat_basis_fn)(void *ctx, size_t want, const double **V, size_t *row_stride);
     /* Optional renumbering (NULL: identity): row i of these arrays is the
      * caller's point order[i]; order_inv is its inverse. Transform and
      * embed_nodes speak the caller's numbering. */
@@ -168,6 +174,25 @@ double ndyn_marble_model_diffusion_time(const ndyn_marble_model *m);
 int ndyn_marble_model_epoch(const ndyn_marble_model *m);   /* epochs trained */
 /* Change the epoch total of a (loaded) model before resuming. */
 int ndyn_marble_set_epochs(ndyn_marble_model *m, int epochs);
+/* The geometry (graph, k, delta, spacing, gauges, eigenpairs, seed, ...) of
+ * the data the model is fitted on; saved in the model file so that raw point
+ * clouds can be prepared the same way for embedding. set with NULL forgets
+ * it; get returns 1 and fills *gp when the model records one, else 0. */
+struct ndyn_geom_params;
+int ndyn_marble_set_geometry(ndyn_marble_model *m, const struct ndyn_geom_params *gp);
+int ndyn_marble_geometry(const ndyn_marble_model *m, struct ndyn_geom_params *gp);
+
+/* Feature cache of ndyn_marble_fit (process-wide setting): when diffusion is
+ * off, uses eigenpairs or a Chebyshev basis (heat_basis_fn), fit tabulates
+ * every node's gradient-filter blocks once (n * T * W doubles, T = 1 without
+ * diffusion, n_eig, or the Chebyshev terms t needs, W = s(1 + d +
+ * ... + d^o)) and each batch reads its targets' rows instead of building
+ * o-hop neighbourhoods. Tables above max_bytes (default
+ * NDYN_MARBLE_FEATURE_CACHE_BYTES; 0 disables) are not built. Results are
+ * the same up to rounding. */
+#define NDYN_MARBLE_FEATURE_CACHE_BYTES ((size_t)512 << 20)
+void ndyn_marble_set_feature_cache_bytes(size_t max_bytes);
+size_t ndyn_marble_feature_cache_bytes(void);
 
 /* Training history, one entry per epoch. */
 typedef struct ndyn_marble_history {

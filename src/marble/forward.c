@@ -97,6 +97,7 @@ void mb_work_free(mb_work *w)
     }
     free(w->trow);
     free(w->kv);
+    mb_fcache_free(w->fc);
     memset(w, 0, sizeof *w);
 }
 
@@ -344,7 +345,13 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
      * the outermost hop level is not needed, nor the backward into X0 */
     int diffusing = P->diffusion && (w->fhat_ready || g->heat_fn);
     w->skip_last = !diffusing;
-    hop_sets(m, g, w, nodes, mt, o - w->skip_last);
+    if (w->fc) {
+        double t = m->params[m->off_t];
+        int rc0 = mb_fcache_prepare(w, m, g, t < MB_T_MIN ? MB_T_MIN : t);
+        if (rc0) return rc0;
+    }
+    /* with the feature cache only the targets themselves are needed */
+    hop_sets(m, g, w, nodes, mt, w->fc ? 0 : o - w->skip_last);
     int rc = ensure_rows(m, w, w->cnt[o]);
     if (rc) return rc;
     if (w->trow_cap < mt) {
@@ -355,9 +362,15 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
     }
     for (size_t i = 0; i < mt; i++) w->trow[i] = w->g2l[nodes[i]];
     w->m_cap = mt;
-    if ((rc = diffuse_rows(m, g, w, w->cnt[o]))) return rc;
-    memcpy(w->X[0], w->F, w->cnt[o] * s * sizeof(double));
-    for (int p = 1; p <= o; p++) kernels_forward(m, g, w, p, w->cnt[o - p], p == 1 && w->skip_last);
+    if (w->fc) {
+        double t = m->params[m->off_t];
+        if ((rc = mb_fcache_fill(w, m, g, w->cnt[0], t < MB_T_MIN ? MB_T_MIN : t))) return rc;
+    } else {
+        if ((rc = diffuse_rows(m, g, w, w->cnt[o]))) return rc;
+        memcpy(w->X[0], w->F, w->cnt[o] * s * sizeof(double));
+        for (int p = 1; p <= o; p++)
+            kernels_forward(m, g, w, p, w->cnt[o - p], p == 1 && w->skip_last);
+    }
 
     /* features of the targets */
     size_t fin = m->n_features;
@@ -601,6 +614,10 @@ int mb_backward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *
                 for (size_t c = 0; c < wp; c++) dst[c] += g_in[c];
             }
         }
+    }
+    if (w->fc) {
+        if (P->diffusion) grad[m->off_t] += mb_fcache_dt(w, m, w->cnt[0]);
+        return NDYN_OK;
     }
     for (int p = o; p >= (w->skip_last ? 2 : 1); p--) {
         int rc = kernels_backward(m, g, w, p, w->cnt[o - p]);

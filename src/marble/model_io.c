@@ -118,6 +118,7 @@ int ndyn_marble_save(const ndyn_marble_model *m, const char *path)
         int r3 = ndyn_dataset_add(extra, "best_val", bv, NULL);
         if (!rc) rc = r1 ? r1 : r2 ? r2 : r3;
     }
+    if (!rc) rc = mb_geometry_put(m, extra);
     if (!rc) rc = ndyn_nn_save(path, MB_KIND, m->store, h, m->opt, &m->sched, extra);
     ndyn_nn_hparams_free(h);
     ndyn_dataset_free(extra);
@@ -166,6 +167,7 @@ int ndyn_marble_load(const char *path, ndyn_marble_model **out)
     memcpy(m->best_params, bpa, m->n_params * sizeof(double));
     if (m->n_buffers) memcpy(m->best_buffers, bba, m->n_buffers * sizeof(double));
     m->best_val = bva[0];
+    if ((rc = mb_geometry_get(m, ex))) goto fail;
     m->epoch = ep[0];
     m->best_epoch = ep[1];
     if ((rc = ndyn_check_finite(m->params, m->n_params, "marble model weights"))) goto fail;

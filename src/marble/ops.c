@@ -89,6 +89,13 @@ static int scalar_kernel(const ndyn_csr *K, const ndyn_csr *R, size_t n, size_t 
     return NDYN_OK;
 }
 
+/* geom's cached Chebyshev basis (rows in geom's order = data.order[i]) */
+static int heat_basis_cb(void *ctx, size_t want, const double **V, size_t *row_stride)
+{
+    ndyn_marble_ops *o = ctx;
+    return ndyn_geom_heat_basis((ndyn_geom_heat *)o->heat, want, V, row_stride);
+}
+
 /* Breadth-first renumbering over the pattern (ptr, idx): order[new] = old. */
 static void bfs_order(size_t n, const int64_t *ptr, const int32_t *idx, int32_t *order,
                       int32_t *inv)
@@ -287,6 +294,7 @@ int ndyn_marble_ops_from_geom(const ndyn_geom_data *g, ndyn_marble_ops **out)
         if (rc) { ndyn_marble_ops_free(o); return rc; }
         o->heat = h;
         m->heat_fn = heat_cb;
+        m->heat_basis_fn = heat_basis_cb;
         m->heat_ctx = o;
     }
     *out = o;
