@@ -22,14 +22,10 @@ enum { MARBLE_O_K = 2000, MARBLE_O_DELTA, MARBLE_O_SPACING, MARBLE_O_EIG, MARBLE
     "      --k K                CkNN neighbours (default: 20)\n"                            \
     "      --delta X            CkNN delta (default: 1.0)\n"                                \
     "      --spacing X          farthest-point sampling, fraction of the diameter (default: 0)\n" \
-    "      --eigenvectors K     Laplacian eigenpairs: 0 Chebyshev diffusion, -1 all (default: 0)
-" \
-    "      --local-gauges       tangent frames, connections and manifold-mode kernels; the
-" \
-    "                           model then works in the frames (default: off). A prepared
-" \
-    "                           dataset keeps the setting it was prepared with
-"
+    "      --eigenvectors K     Laplacian eigenpairs: 0 Chebyshev diffusion, -1 all (default: 0)\n" \
+    "      --local-gauges       tangent frames, connections and manifold-mode kernels; the\n" \
+    "                           model then works in the frames (default: off). A prepared\n" \
+    "                           dataset keeps the setting it was prepared with\n"
 /* Parse one geometry option into p; *set gets the option's MARBLE_SET_* bit. */
 enum { MARBLE_SET_K = 1, MARBLE_SET_DELTA = 2, MARBLE_SET_SPACING = 4, MARBLE_SET_EIG = 8,
        MARBLE_SET_LG = 16 };

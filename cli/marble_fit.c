@@ -20,20 +20,13 @@ static void usage(FILE *f)
             "\n"
             "Train the MARBLE network (unsupervised, contrastive) on IN: a prepared dataset\n"
             "from 'ndyn marble prepare', or raw point clouds (pos, vel, condition) prepared\n"
-            "here with the geometry options below. A dataset with local gauges (prepared
-"
-            "with --local-gauges) gives a model that works in the tangent frames: signal,
-"
-            "vector diffusion, gradient filters and inner products in frame coordinates;
-"
-            "embed then accepts only data with the same setting. Writes MODEL (.npz), which
-"
-            "also records the geometry (graph, k, delta, spacing, gauges, eigenpairs, seed)
-"
-            "for 'marble embed' on raw data, and MODEL.history.npz (epoch, train_loss,
-"
-            "val_loss, lr, diffusion_time); prints the test loss of the best-validation model.
-"
+            "here with the geometry options below. A dataset with local gauges (prepared\n"
+            "with --local-gauges) gives a model that works in the tangent frames: signal,\n"
+            "vector diffusion, gradient filters and inner products in frame coordinates;\n"
+            "embed then accepts only data with the same setting. Writes MODEL (.npz), which\n"
+            "also records the geometry (graph, k, delta, spacing, gauges, eigenpairs, seed)\n"
+            "for 'marble embed' on raw data, and MODEL.history.npz (epoch, train_loss,\n"
+            "val_loss, lr, diffusion_time); prints the test loss of the best-validation model.\n"
             "\n"
             "Options:\n"
             "      --data IN                prepared dataset or point clouds (required)\n"
