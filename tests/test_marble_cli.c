@@ -14,22 +14,28 @@ static int run(const char *args)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-TEST(fit_embed_distance)
+/* The four toy fields, 60 points each, saved as raw clouds to path. */
+static int save_fields(const char *path)
 {
     ndyn_sim_fields_params fp;
     ndyn_sim_fields_defaults(&fp);
     fp.n = 60;
     ndyn_dataset *ds = NULL;
-    CHECK_OK(ndyn_sim_fields(&fp, &ds));
-    if (!ds) return;
+    int rc = ndyn_sim_fields(&fp, &ds);
+    if (!rc) rc = ndyn_dataset_save(path, ds, 0);
+    ndyn_dataset_free(ds);
+    return rc;
+}
+
+TEST(fit_embed_distance)
+{
     char raw[256], model[256], emb[256], dist[256], hist[256], cmd[2048];
     t_tmp("mcli_raw.npz", raw, sizeof raw);
     t_tmp("mcli_model.npz", model, sizeof model);
     t_tmp("mcli_model.history.npz", hist, sizeof hist);
     t_tmp("mcli_emb.npz", emb, sizeof emb);
     t_tmp("mcli_dist.npz", dist, sizeof dist);
-    CHECK_OK(ndyn_dataset_save(raw, ds, 0));
-    ndyn_dataset_free(ds);
+    CHECK_OK(save_fields(raw));
     CHECK(run("marble fit --help") == 0);
     CHECK(run("marble embed --help") == 0);
     CHECK(run("marble distance --help") == 0);
@@ -88,20 +94,13 @@ TEST(fit_embed_distance)
  * --local-gauges are accepted; embed refuses data of the other setting. */
 TEST(local_gauges)
 {
-    ndyn_sim_fields_params fp;
-    ndyn_sim_fields_defaults(&fp);
-    fp.n = 60;
-    ndyn_dataset *ds = NULL;
-    CHECK_OK(ndyn_sim_fields(&fp, &ds));
-    if (!ds) return;
     char raw[256], prep[256], model[256], model2[256], emb[256], cmd[2048];
     t_tmp("mclg_raw.npz", raw, sizeof raw);
     t_tmp("mclg_prep.npz", prep, sizeof prep);
     t_tmp("mclg_model.npz", model, sizeof model);
     t_tmp("mclg_model2.npz", model2, sizeof model2);
     t_tmp("mclg_emb.npz", emb, sizeof emb);
-    CHECK_OK(ndyn_dataset_save(raw, ds, 0));
-    ndyn_dataset_free(ds);
+    CHECK_OK(save_fields(raw));
     snprintf(cmd, sizeof cmd, "marble prepare --data %s --k 10 --local-gauges --out %s", raw, prep);
     CHECK(run(cmd) == 0);
     snprintf(cmd, sizeof cmd, "marble fit --data %s --out %s --epochs 2 --batch-size 32 --hidden 8 --inner-product --order 1", prep, model);
