@@ -51,6 +51,23 @@ static inline void srnn_gemm(int ta, int tb, int M, int N, int Kd, double alpha,
                 N, Kd, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+/* The same in single precision (the float32 training path). */
+static inline void srnn_sgemm(int ta, int tb, int M, int N, int Kd, float alpha, const float *A,
+                              int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    if (Kd <= 0) {
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] *= beta;
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
+                N, Kd, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* tanh of x (n) in place, in float (vectorised; src/srnn/kernels_f32.c). */
+void srnn_tanh_f32(float *x, size_t n);
+
 /* Gradient mask: 1 for trainable entries, 0 for frozen (fixed variances). */
 void srnn_grad_mask(const ndyn_srnn_model *m, const srnn_layout *lay, double *g);
 
@@ -64,6 +81,11 @@ void srnn_ws_free(srnn_ws *w);
 int srnn_batch(const ndyn_srnn_model *m, const srnn_layout *lay, srnn_ws *w, const double *y,
                const double *eps, const double *P, double coef, double *J, double *J_trial,
                double *elbo_trial, double *grad);
+/* srnn_batch with the networks in float32 (ndyn_srnn_params.precision);
+ * the HMM part, J and grad stay double. srnn_ws_h/srnn_ws_g are not set. */
+int srnn_batch_f32(const ndyn_srnn_model *m, const srnn_layout *lay, srnn_ws *w, const double *y,
+                   const double *eps, const double *P, double coef, double *J, double *J_trial,
+                   double *elbo_trial, double *grad);
 /* After srnn_batch: pointers into the workspace, time-major. */
 const double *srnn_ws_gamma(const srnn_ws *w);  /* (T, B, K) */
 const double *srnn_ws_h(const srnn_ws *w);      /* (T, B, H) sampled latents */
