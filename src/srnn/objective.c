@@ -23,6 +23,7 @@ struct srnn_ws {
     double *e, *S, *la, *lb, *lc, *xi; /* (B, T, ...) */
     double *gamma_tm;                  /* (T, B, K) */
     double *ge, *gS, *Pb, *cs;         /* seeds and scratch of the backward pass */
+    double *Ad, *fbs;                  /* (B, T, K, K) transition probabilities; srnn_fb_prob scratch */
     double lpi[64];
     double *hmm;                       /* the pool of the above */
     /* the networks' arrays in one typed pool per precision: [0] double (made
@@ -35,7 +36,7 @@ struct srnn_ws {
 static size_t typed_count(const srnn_ws *w, int f32)
 {
     size_t TB = w->TB, K = w->K, H = w->H, N = w->N, KK = K * K, S1 = w->S1;
-    size_t tot = TB * H * 6 + TB * S1 * 2 + TB + K * TB * H + 2 * TB * KK;
+    size_t tot = TB * H * 6 + TB * S1 + TB + K * TB * H + 2 * TB * KK;
     for (int i = 1; i <= w->L; i++) tot += TB * (size_t)w->dims[i];
     tot += TB * H + 2 * TB * (size_t)w->maxd + TB * KK + TB * S1 + 4 * TB * H + 5 * H + 2 * N;
     tot += H > N ? H : N;
@@ -63,7 +64,8 @@ srnn_ws *srnn_ws_alloc(const srnn_layout *l, size_t B, size_t T)
         maxd = l->dims[i] > maxd ? l->dims[i] : maxd;
     }
     w->maxd = maxd;
-    size_t tot = B * T * (3 * K + 2 * KK) + B * T + TB * K + B * T * (K + KK) + T * K + 3 * T * K + T * KK;
+    size_t tot = B * T * (3 * K + 2 * KK) + B * T + TB * K + B * T * (K + KK) + T * K + 3 * T * K + T * KK +
+                 B * T * KK + 3 * T * K + T;
     double *p = ndyn_malloc_array(tot, sizeof(double));
     w->pool[0] = ndyn_malloc_array(typed_count(w, 0), sizeof(double));
     if (!p || !w->pool[0]) {
@@ -84,6 +86,8 @@ srnn_ws *srnn_ws_alloc(const srnn_layout *l, size_t B, size_t T)
     w->gS = grab(&p, B * T * KK);
     w->Pb = grab(&p, T * K);
     w->cs = grab(&p, 3 * T * K + T * KK);
+    w->Ad = grab(&p, B * T * KK);
+    w->fbs = grab(&p, 3 * T * K + T);
     return w;
 }
 
@@ -159,7 +163,7 @@ void srnn_log_transition(const ndyn_srnn_model *m, const srnn_layout *l, const d
         if (l->n_trans_B) v += m->theta[l->trans_B + q];
         Lt[q] = v;
     }
-    col_logsoftmax_f64(Lt, K, S, NULL);
+    col_logsoftmax_f64(Lt, K, S, NULL, NULL);
 }
 
 void srnn_dynamics(const ndyn_srnn_model *m, const srnn_layout *l, int k, const double *h, double *f)

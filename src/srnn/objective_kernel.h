@@ -12,7 +12,7 @@
 
 /* Pointers into one typed pool (all REAL). */
 typedef struct {
-    REAL *uf, *ub, *E, *a, *s, *h, *E1, *z1, *ly, *F, *Lt, *Am;
+    REAL *uf, *ub, *E, *a, *s, *h, *r1, *ly, *F, *Lt, *Am; /* r1: relu of the sampler's first layer */
     REAL *act[NDYN_SRNN_MAX_LAYERS + 2];
     REAL *dh, *d1, *d2, *gL, *dz1, *da, *dps, *dE, *dp;
     REAL *vh, *vq, *sq, *v0, *vy, *ivh, *ivy, *acc; /* acc: (max(H, N)) scratch */
@@ -30,8 +30,7 @@ static void SFX(carve)(const srnn_ws *w, REAL *p, SFX(bufs) *b)
     CUT(a, TB * H);
     CUT(s, TB * H);
     CUT(h, TB * H);
-    CUT(E1, TB * S1);
-    CUT(z1, TB * S1);
+    CUT(r1, TB * S1);
     CUT(ly, TB);
     CUT(F, K * TB * H);
     CUT(Lt, TB * KK);
@@ -82,18 +81,21 @@ static void SFX(colsum_add)(const REAL *x, size_t rows, int n, REAL *out)
         for (int j = 0; j < n; j++) out[j] += x[r * n + j];
 }
 
-/* column log-softmax of logits Lt (K, K) (with tanh/base) into S (double), probabilities into A */
-static void SFX(col_logsoftmax)(const double *Lt, int K, double *S, REAL *A)
+/* column log-softmax of logits Lt (K, K) (with tanh/base) into S (double),
+ * probabilities into A (REAL) and Ad (double) when not NULL */
+static void SFX(col_logsoftmax)(const double *Lt, int K, double *S, REAL *A, double *Ad)
 {
+    double ex[64];
     for (int j = 0; j < K; j++) {
         double mx = Lt[j];
         for (int i = 1; i < K; i++) mx = Lt[i * K + j] > mx ? Lt[i * K + j] : mx;
         double s = 0;
-        for (int i = 0; i < K; i++) s += exp(Lt[i * K + j] - mx);
-        double ls = mx + log(s);
+        for (int i = 0; i < K; i++) s += ex[i] = exp(Lt[i * K + j] - mx);
+        double ls = mx + log(s), is = 1 / s;
         for (int i = 0; i < K; i++) {
             S[i * K + j] = Lt[i * K + j] - ls;
-            if (A) A[i * K + j] = (REAL)exp(S[i * K + j]);
+            if (A) A[i * K + j] = (REAL)(ex[i] * is);
+            if (Ad) Ad[i * K + j] = ex[i] * is;
         }
     }
 }
@@ -166,15 +168,13 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     /* ---------------- sampler */
     const REAL *W1 = th + l->s1_W, *b1 = th + l->s1_b, *W2 = th + l->s2_W, *b2 = th + l->s2_b;
     const REAL *Wma = th + l->m_Wa, *Wms = th + l->m_Ws, *bm = th + l->m_b;
-    GEMM(0, 1, (int)TB, S1, H, 1, W->E, H, W1, 2 * H, 0, W->E1, S1);
-    SFX(bias_act)(W->E1, b1, TB, S1, 0);
+    /* first layer: the encoder part for all rows at once, the h_{t-1} part per step */
+    GEMM(0, 1, (int)TB, S1, H, 1, W->E, H, W1, 2 * H, 0, W->r1, S1);
     for (size_t t = 0; t < T; t++) {
-        REAL *z1 = W->z1 + t * B * S1, *a = W->a + t * B * H, *s = W->s + t * B * H,
+        REAL *r1 = W->r1 + t * B * S1, *a = W->a + t * B * H, *s = W->s + t * B * H,
              *h = W->h + t * B * H;
-        memcpy(z1, W->E1 + t * B * S1, B * S1 * sizeof(REAL));
-        if (t) GEMM(0, 1, iB, S1, H, 1, h - B * H, H, W1 + H, 2 * H, 1, z1, S1);
-        REAL *r1 = W->d1; /* relu(z1) scratch for this step */
-        for (size_t q = 0; q < B * S1; q++) r1[q] = z1[q] > 0 ? z1[q] : 0;
+        if (t) GEMM(0, 1, iB, S1, H, 1, h - B * H, H, W1 + H, 2 * H, 1, r1, S1);
+        SFX(bias_act)(r1, b1, B, S1, 1);
         GEMM(0, 1, iB, H, S1, 1, r1, S1, W2, S1, 0, a, H);
         SFX(bias_act)(a, b2, B, H, 0);
         GEMM(0, 1, iB, H, H, 1, a, H, Wma, H, 0, s, H);
@@ -257,7 +257,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                 for (int q = 0; q < KK; q++) Ltmp[q] = W->Lt[r * KK + q];
                 if (l->n_trans_B)
                     for (int q = 0; q < KK; q++) Ltmp[q] += thd[l->trans_B + q];
-                SFX(col_logsoftmax)(Ltmp, K, S + t * KK, W->Am + r * KK);
+                SFX(col_logsoftmax)(Ltmp, K, S + t * KK, W->Am + r * KK, w->Ad + (b * T + t) * KK);
             }
         }
     }
@@ -272,8 +272,14 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                *lb = w->lb + b * T * K, *lc = w->lc + b * T, *gam = w->ge + b * T * K,
                *xi = w->xi + b * T * KK;
         double lp;
-        int rc = ndyn_srnn_forward_backward(w->lpi, S, e, T, K, la, lb, lc, gam, xi, &lp);
-        if (rc) return rc;
+        int rc = NDYN_OK, compat = p->objective == NDYN_SRNN_OBJ_COMPAT;
+        /* the plain ELBO needs gamma, xi and log p only: the probability-domain pass
+         * (falls back to the log domain if it under/overflows); compat and the
+         * cross-entropy adjoints need the log-domain alpha, beta */
+        if (compat || (P && coef != 0) || srnn_fb_prob(w->lpi, w->Ad + b * T * KK, e, T, K, gam, xi, &lp, w->fbs)) {
+            rc = ndyn_srnn_forward_backward(w->lpi, S, e, T, K, la, lb, lc, gam, xi, &lp);
+            if (rc) return rc;
+        }
         for (size_t t = 0; t < T; t++)
             memcpy(w->gamma_tm + (t * B + b) * K, gam + t * K, K * sizeof(double));
         double ent = ent_c * T;
@@ -284,7 +290,6 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                     ent += 0.5 * u * u;
                 }
         double elbo = lp + ent, ce = 0, cval = 0;
-        int compat = p->objective == NDYN_SRNN_OBJ_COMPAT;
         double *cg = w->cs, *cab = w->cs + T * K, *cbb = w->cs + 2 * T * K, *dl = w->cs + 3 * T * K;
         if (compat) {
             /* The reference's Eq. 15 as coded (spec §5.2): delta_s(i,j) proportional to
@@ -504,7 +509,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         memset(carry, 0, B * H * sizeof(REAL));
         for (size_t t = T; t-- > 0;) {
             REAL *dht = W->dh + t * B * H, *s = W->s + t * B * H, *dps = W->dps + t * B * H,
-                 *da = W->da + t * B * H, *dz1 = W->dz1 + t * B * S1, *z1 = W->z1 + t * B * S1;
+                 *da = W->da + t * B * H, *dz1 = W->dz1 + t * B * S1, *r1 = W->r1 + t * B * S1;
             if (eps)
                 for (size_t b = 0; b < B; b++)
                     for (int d = 0; d < H; d++)
@@ -513,17 +518,14 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
             for (size_t q = 0; q < B * H; q++) dps[q] = (dht[q] + carry[q]) * (1 - s[q] * s[q]);
             GEMM(0, 0, iB, H, H, 1, dps, H, Wma, H, 0, da, H);
             GEMM(0, 0, iB, S1, H, 1, da, H, W2, S1, 0, dz1, S1);
-            for (size_t q = 0; q < B * (size_t)S1; q++) dz1[q] = z1[q] > 0 ? dz1[q] : 0;
+            for (size_t q = 0; q < B * (size_t)S1; q++) dz1[q] = r1[q] > 0 ? dz1[q] : 0;
             GEMM(0, 0, iB, H, H, 1, dps, H, Wms, H, 0, carry, H);
             if (t) GEMM(0, 0, iB, H, S1, 1, dz1, S1, W1 + H, 2 * H, 1, dht - B * H, H);
         }
         GEMM(1, 0, H, H, (int)TB, 1, W->dps, H, W->a, H, 1, gr + l->m_Wa, H);
         if (R1) GEMM(1, 0, H, H, (int)R1, 1, W->dps + B * H, H, W->s, H, 1, gr + l->m_Ws, H);
         SFX(colsum_add)(W->dps, TB, H, gr + l->m_b);
-        /* relu(z1) for the W2 gradient */
-        REAL *r1 = W->d1;
-        for (size_t q = 0; q < TB * (size_t)S1; q++) r1[q] = W->z1[q] > 0 ? W->z1[q] : 0;
-        GEMM(1, 0, H, S1, (int)TB, 1, W->da, H, r1, S1, 1, gr + l->s2_W, S1);
+        GEMM(1, 0, H, S1, (int)TB, 1, W->da, H, W->r1, S1, 1, gr + l->s2_W, S1);
         SFX(colsum_add)(W->da, TB, H, gr + l->s2_b);
         GEMM(1, 0, S1, H, (int)TB, 1, W->dz1, S1, W->E, H, 1, gr + l->s1_W, 2 * H);
         if (R1) GEMM(1, 0, S1, H, (int)R1, 1, W->dz1 + B * S1, S1, W->h, H, 1, gr + l->s1_W + H, 2 * H);

@@ -120,6 +120,12 @@ int srnn_fb_adjoint(const double *lpi, const double *S, const double *e, const d
                     const double *lb, const double *lc, double *abar, double *bbar, size_t T, int K,
                     double *glpi, double *gS, double *ge);
 
+/* Probability-domain scaled forward-backward (gamma, xi (T-1 steps), log p)
+ * from the transition probabilities A = exp(S) (T, K, K); scratch (3 T K + T).
+ * Returns 1 when it under/overflows (use ndyn_srnn_forward_backward then). */
+int srnn_fb_prob(const double *lpi, const double *A, const double *e, size_t T, int K,
+                 double *gamma, double *xi, double *logp, double *scratch);
+
 /* Diagonal Gaussian HMM by EM (k-means init) and Viterbi paths; labels
  * (total_T) over the given trials. */
 int srnn_hmm_labels(const ndyn_srnn_data *d, int K, int iters, uint64_t seed, int *labels);
