@@ -30,6 +30,7 @@ struct srnn_ws {
      * with the workspace), [1] float (made by the first float32 call) */
     void *pool[2];
     const double *h64, *g64; /* sampled latents and emission of the last double call */
+    const double *y32_src;   /* the y converted into the float pool */
 };
 
 /* elements of a typed pool (see carve in objective_kernel.h) */

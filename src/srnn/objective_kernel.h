@@ -63,6 +63,19 @@ static void SFX(carve)(const srnn_ws *w, REAL *p, SFX(bufs) *b)
 #undef CUT
 }
 
+/* out (rows, n) = bias (n) in every row: the C of a following beta = 1 GEMM
+ * (OpenBLAS zeroes C in a separate pass when beta = 0) */
+static void SFX(bias_fill)(REAL *out, const REAL *bias, size_t rows, int n)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (int j = 0; j < n; j++) out[r * n + j] = bias[j];
+}
+
+static void SFX(relu)(REAL *x, size_t n)
+{
+    for (size_t q = 0; q < n; q++) x[q] = x[q] > 0 ? x[q] : 0;
+}
+
 /* out (rows, n) = out + bias (n), then act: 0 none, 1 relu, 2 tanh. */
 static void SFX(bias_act)(REAL *out, const REAL *bias, size_t rows, int n, int act)
 {
@@ -104,8 +117,9 @@ static void SFX(emission_fwd)(const REAL *th, const srnn_layout *l, REAL *const 
 {
     for (int i = 0; i < l->L; i++) {
         int din = l->dims[i], dout = l->dims[i + 1];
-        GEMM(0, 1, (int)n, dout, din, 1, act[i], din, th + l->emis_W[i], din, 0, act[i + 1], dout);
-        SFX(bias_act)(act[i + 1], th + l->emis_b[i], n, dout, i + 1 < l->L ? 1 : 0);
+        SFX(bias_fill)(act[i + 1], th + l->emis_b[i], n, dout);
+        GEMM(0, 1, (int)n, dout, din, 1, act[i], din, th + l->emis_W[i], din, 1, act[i + 1], dout);
+        if (i + 1 < l->L) SFX(relu)(act[i + 1], n * (size_t)dout);
     }
 }
 
@@ -122,7 +136,10 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     SFX(bufs) *const W = &bf;
 #if REAL_IS_FLOAT
     for (size_t q = 0; q < m->n_theta; q++) bf.th[q] = (REAL)m->theta[q];
-    for (size_t q = 0; q < TB * (size_t)N; q++) bf.y[q] = (REAL)yd[q];
+    if (w->y32_src != yd) { /* the data of a workspace do not change between calls (srnn_batch_f32) */
+        for (size_t q = 0; q < TB * (size_t)N; q++) bf.y[q] = (REAL)yd[q];
+        w->y32_src = yd;
+    }
     if (epsd)
         for (size_t q = 0; q < TB * (size_t)H; q++) bf.eps[q] = (REAL)epsd[q];
     const REAL *th = bf.th, *y = bf.y, *eps = epsd ? bf.eps : NULL;
@@ -148,20 +165,22 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     }
     /* ---------------- encoders */
     const REAL *Wfx = th + l->encf_Wx, *Wfh = th + l->encf_Wh, *bfw = th + l->encf_b;
-    GEMM(0, 1, (int)TB, H, N, 1, y, N, Wfx, N, 0, W->uf, H);
+    SFX(bias_fill)(W->uf, bfw, TB, H);
+    GEMM(0, 1, (int)TB, H, N, 1, y, N, Wfx, N, 1, W->uf, H);
     for (size_t t = 0; t < T; t++) {
         REAL *u = W->uf + t * B * H;
         if (t) GEMM(0, 1, iB, H, H, 1, u - B * H, H, Wfh, H, 1, u, H);
-        SFX(bias_act)(u, bfw, B, H, 2);
+        TANHA(u, B * (size_t)H);
     }
     memcpy(W->E, W->uf, TB * H * sizeof(REAL));
     if (l->n_encb) {
         const REAL *Wbx = th + l->encb_Wx, *Wbh = th + l->encb_Wh, *bb = th + l->encb_b;
-        GEMM(0, 1, (int)TB, H, N, 1, y, N, Wbx, N, 0, W->ub, H);
+        SFX(bias_fill)(W->ub, bb, TB, H);
+        GEMM(0, 1, (int)TB, H, N, 1, y, N, Wbx, N, 1, W->ub, H);
         for (size_t t = T; t-- > 0;) {
             REAL *u = W->ub + t * B * H;
             if (t + 1 < T) GEMM(0, 1, iB, H, H, 1, u + B * H, H, Wbh, H, 1, u, H);
-            SFX(bias_act)(u, bb, B, H, 2);
+            TANHA(u, B * (size_t)H);
         }
         for (size_t q = 0; q < TB * H; q++) W->E[q] += W->ub[q];
     }
@@ -169,12 +188,13 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     const REAL *W1 = th + l->s1_W, *b1 = th + l->s1_b, *W2 = th + l->s2_W, *b2 = th + l->s2_b;
     const REAL *Wma = th + l->m_Wa, *Wms = th + l->m_Ws, *bm = th + l->m_b;
     /* first layer: the encoder part for all rows at once, the h_{t-1} part per step */
-    GEMM(0, 1, (int)TB, S1, H, 1, W->E, H, W1, 2 * H, 0, W->r1, S1);
+    SFX(bias_fill)(W->r1, b1, TB, S1);
+    GEMM(0, 1, (int)TB, S1, H, 1, W->E, H, W1, 2 * H, 1, W->r1, S1);
     for (size_t t = 0; t < T; t++) {
         REAL *r1 = W->r1 + t * B * S1, *a = W->a + t * B * H, *s = W->s + t * B * H,
              *h = W->h + t * B * H;
         if (t) GEMM(0, 1, iB, S1, H, 1, h - B * H, H, W1 + H, 2 * H, 1, r1, S1);
-        SFX(bias_act)(r1, b1, B, S1, 1);
+        SFX(relu)(r1, B * (size_t)S1);
         GEMM(0, 1, iB, H, S1, 1, r1, S1, W2, S1, 0, a, H);
         SFX(bias_act)(a, b2, B, H, 0);
         GEMM(0, 1, iB, H, H, 1, a, H, Wma, H, 0, s, H);
@@ -199,6 +219,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         }
         for (size_t r = 0; r < TB; r++) {
             REAL s = 0;
+#pragma omp simd reduction(+ : s)
             for (int j = 0; j < N; j++) {
                 REAL u = y[r * N + j] - g[r * N + j];
                 s += u * u * ivy[j];
@@ -220,20 +241,22 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     for (int k = 0; k < K; k++) {
         REAL *F = W->F + (size_t)k * TB * H;
         const REAL *Wk = th + l->dyn_W + (size_t)k * H * H, *bk = th + l->dyn_b + (size_t)k * H;
-        GEMM(0, 1, (int)R1, H, H, 1, W->h, H, Wk, H, 0, F + B * H, H);
-        SFX(bias_act)(F + B * H, bk, R1, H, 2);
+        SFX(bias_fill)(F + B * H, bk, R1, H);
+        GEMM(0, 1, (int)R1, H, H, 1, W->h, H, Wk, H, 1, F + B * H, H);
+        TANHA(F + B * H, R1 * H);
     }
     /* ---------------- transitions: logits rows t >= 1 */
     const REAL *Ws = th + l->trans_W, *bs = th + l->trans_b;
-    GEMM(0, 1, (int)R1, KK, H, 1, W->h, H, Ws, H, 0, W->Lt + B * KK, KK);
-    SFX(bias_act)(W->Lt + B * KK, bs, R1, KK, p->transition == NDYN_SRNN_TRANS_TANH ? 2 : 0);
+    SFX(bias_fill)(W->Lt + B * KK, bs, R1, KK);
+    GEMM(0, 1, (int)R1, KK, H, 1, W->h, H, Ws, H, 1, W->Lt + B * KK, KK);
+    if (p->transition == NDYN_SRNN_TRANS_TANH) TANHA(W->Lt + B * KK, R1 * KK);
     srnn_log_pi(m, l, w->lpi);
     double lvh = 0, lv0 = 0;
     for (int d = 0; d < H; d++) lvh += LOG2PI + log((double)vh[d]), lv0 += LOG2PI + log((double)v0[d]);
     double Ltmp[64 * 64];
-    for (size_t b = 0; b < B; b++) {
-        double *e = w->e + b * T * K, *S = w->S + b * T * KK;
-        for (size_t t = 0; t < T; t++) {
+    for (size_t t = 0; t < T; t++) /* rows in memory order; e and S are per trial */
+        for (size_t b = 0; b < B; b++) {
+            double *e = w->e + b * T * K, *S = w->S + b * T * KK;
             size_t r = t * B + b;
             const REAL *ht = W->h + r * H;
             for (int k = 0; k < K; k++) {
@@ -242,12 +265,14 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                     if (l->n_h0) {
                         const REAL *mu = th + l->h0_mu + (size_t)k * H;
                         REAL qq = 0;
+#pragma omp simd reduction(+ : qq)
                         for (int d = 0; d < H; d++) qq += (ht[d] - mu[d]) * (ht[d] - mu[d]) / v0[d];
                         q = -0.5 * (qq + lv0);
                     }
                 } else {
                     const REAL *F = W->F + ((size_t)k * TB + r) * H;
                     REAL qq = 0;
+#pragma omp simd reduction(+ : qq)
                     for (int d = 0; d < H; d++) qq += (ht[d] - F[d]) * (ht[d] - F[d]) * ivh[d];
                     q = -0.5 * (qq + lvh);
                 }
@@ -260,7 +285,6 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                 SFX(col_logsoftmax)(Ltmp, K, S + t * KK, W->Am + r * KK, w->Ad + (b * T + t) * KK);
             }
         }
-    }
     /* ---------------- forward-backward per trial, objective */
     double ent_c = 0;
     for (int d = 0; d < H; d++) ent_c += 0.5 * (LOG2PI + log((double)vq[d]));
@@ -284,11 +308,13 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
             memcpy(w->gamma_tm + (t * B + b) * K, gam + t * K, K * sizeof(double));
         double ent = ent_c * T;
         if (epsd)
-            for (size_t t = 0; t < T; t++)
-                for (int d = 0; d < H; d++) {
-                    double u = epsd[(t * B + b) * H + d];
-                    ent += 0.5 * u * u;
-                }
+            for (size_t t = 0; t < T; t++) {
+                const double *u = epsd + (t * B + b) * H;
+                double su = 0;
+#pragma omp simd reduction(+ : su)
+                for (int d = 0; d < H; d++) su += u[d] * u[d];
+                ent += 0.5 * su;
+            }
         double elbo = lp + ent, ce = 0, cval = 0;
         double *cg = w->cs, *cab = w->cs + T * K, *cbb = w->cs + 2 * T * K, *dl = w->cs + 3 * T * K;
         if (compat) {

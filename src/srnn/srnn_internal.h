@@ -82,7 +82,8 @@ int srnn_batch(const ndyn_srnn_model *m, const srnn_layout *lay, srnn_ws *w, con
                const double *eps, const double *P, double coef, double *J, double *J_trial,
                double *elbo_trial, double *grad);
 /* srnn_batch with the networks in float32 (ndyn_srnn_params.precision);
- * the HMM part, J and grad stay double. srnn_ws_h/srnn_ws_g are not set. */
+ * the HMM part, J and grad stay double. srnn_ws_h/srnn_ws_g are not set.
+ * y is converted once per workspace: later calls must pass the same y. */
 int srnn_batch_f32(const ndyn_srnn_model *m, const srnn_layout *lay, srnn_ws *w, const double *y,
                    const double *eps, const double *P, double coef, double *J, double *J_trial,
                    double *elbo_trial, double *grad);
