@@ -289,7 +289,8 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     double ent_c = 0;
     for (int d = 0; d < H; d++) ent_c += 0.5 * (LOG2PI + log((double)vq[d]));
     double Jsum = 0;
-    if (gr) memset(w->gS, 0, B * T * KK * sizeof(double));
+    /* the plain ELBO assigns every gS entry it reads; compat and the cross-entropy add */
+    if (gr && (p->objective == NDYN_SRNN_OBJ_COMPAT || (P && coef != 0))) memset(w->gS, 0, B * T * KK * sizeof(double));
     double glpi[64] = {0};
     for (size_t b = 0; b < B; b++) {
         double *e = w->e + b * T * K, *S = w->S + b * T * KK, *la = w->la + b * T * K,
@@ -437,32 +438,32 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     } else {
         memset(W->dh, 0, TB * H * sizeof(REAL));
     }
-    /* dynamics */
+    /* dynamics: one pass over the rows for all states; dJ/d(pre-activation) G_k
+     * overwrites F_k (not needed afterwards) */
     {
         REAL *glvh = W->acc; /* (H) logvar_h gradient accumulated over states and rows */
         memset(glvh, 0, H * sizeof(REAL));
-        for (int k = 0; k < K; k++) {
-            const REAL *F = W->F + (size_t)k * TB * H;
-            const REAL *Wk = th + l->dyn_W + (size_t)k * H * H;
-            REAL *G = W->dp; /* (TB, H) rows t >= 1: dpre */
-            for (size_t t = 1; t < T; t++)
-                for (size_t b = 0; b < B; b++) {
-                    size_t r = t * B + b;
+        for (size_t t = 1; t < T; t++)
+            for (size_t b = 0; b < B; b++) {
+                size_t r = t * B + b;
+                const REAL *ht = W->h + r * H;
+                REAL *dhr = W->dh + r * H;
+                for (int k = 0; k < K; k++) {
                     REAL wk = (REAL)ge[(b * T + t) * K + k];
-                    const REAL *ht = W->h + r * H, *Fr = F + r * H;
-                    REAL *dhr = W->dh + r * H, *Gr = G + r * H;
+                    REAL *Fr = W->F + ((size_t)k * TB + r) * H;
                     for (int d = 0; d < H; d++) {
                         REAL res = ht[d] - Fr[d], gg = wk * res * ivh[d];
                         dhr[d] -= gg;
-                        Gr[d] = gg * (1 - Fr[d] * Fr[d]);
                         glvh[d] += wk * ((REAL)0.5 * res * res * ivh[d] - (REAL)0.5);
+                        Fr[d] = gg * (1 - Fr[d] * Fr[d]);
                     }
                 }
-            if (R1) {
-                GEMM(1, 0, H, H, (int)R1, 1, G + B * H, H, W->h, H, 1, gr + l->dyn_W + (size_t)k * H * H, H);
-                SFX(colsum_add)(G + B * H, R1, H, gr + l->dyn_b + (size_t)k * H);
-                GEMM(0, 0, (int)R1, H, H, 1, G + B * H, H, Wk, H, 1, W->dh, H);
             }
+        for (int k = 0; k < K && R1; k++) {
+            const REAL *G = W->F + (size_t)k * TB * H, *Wk = th + l->dyn_W + (size_t)k * H * H;
+            GEMM(1, 0, H, H, (int)R1, 1, G + B * H, H, W->h, H, 1, gr + l->dyn_W + (size_t)k * H * H, H);
+            SFX(colsum_add)(G + B * H, R1, H, gr + l->dyn_b + (size_t)k * H);
+            GEMM(0, 0, (int)R1, H, H, 1, G + B * H, H, Wk, H, 1, W->dh, H);
         }
         for (int d = 0; d < H; d++) gr[l->logvar_h + d] += glvh[d] * ivh[d] * (REAL)((double)vh[d] - vmin_h);
     }
