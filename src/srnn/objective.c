@@ -40,7 +40,7 @@ static size_t typed_count(const srnn_ws *w, int f32)
     size_t tot = TB * H * 6 + TB * S1 + TB + K * TB * H + 2 * TB * KK;
     for (int i = 1; i <= w->L; i++) tot += TB * (size_t)w->dims[i];
     tot += TB * H + 2 * TB * (size_t)w->maxd + TB * KK + TB * S1 + 4 * TB * H + 5 * H + 2 * N;
-    tot += H > N ? H : N;
+    tot += (H > N ? H : N) + TB;
     if (f32) tot += TB * N + TB * H + 2 * w->n_theta;
     return tot;
 }
@@ -130,12 +130,14 @@ static void tanh_f64(double *x, size_t n)
 #define REAL double
 #define SFX(name) name##_f64
 #define GEMM srnn_gemm
+#define GEMV cblas_dgemv
 #define TANHA tanh_f64
 #define REAL_IS_FLOAT 0
 #include "objective_kernel.h"
 #undef REAL
 #undef SFX
 #undef GEMM
+#undef GEMV
 #undef TANHA
 #undef REAL_IS_FLOAT
 
@@ -143,12 +145,14 @@ static void tanh_f64(double *x, size_t n)
 #define REAL float
 #define SFX(name) name##_f32
 #define GEMM srnn_sgemm
+#define GEMV cblas_sgemv
 #define TANHA srnn_tanh_f32
 #define REAL_IS_FLOAT 1
 #include "objective_kernel.h"
 #undef REAL
 #undef SFX
 #undef GEMM
+#undef GEMV
 #undef TANHA
 #undef REAL_IS_FLOAT
 

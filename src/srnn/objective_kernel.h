@@ -16,6 +16,7 @@ typedef struct {
     REAL *act[NDYN_SRNN_MAX_LAYERS + 2];
     REAL *dh, *d1, *d2, *gL, *dz1, *da, *dps, *dE, *dp;
     REAL *vh, *vq, *sq, *v0, *vy, *ivh, *ivy, *acc; /* acc: (max(H, N)) scratch */
+    REAL *ones;              /* (TB) all 1: column sums as GEMV */
     REAL *y, *eps, *th, *gr; /* float path only: converted inputs, theta, gradient */
 } SFX(bufs);
 
@@ -54,6 +55,7 @@ static void SFX(carve)(const srnn_ws *w, REAL *p, SFX(bufs) *b)
     CUT(vy, N);
     CUT(ivy, N);
     CUT(acc, H > N ? H : N);
+    CUT(ones, TB);
 #if REAL_IS_FLOAT
     CUT(y, TB * N);
     CUT(eps, TB * H);
@@ -67,8 +69,14 @@ static void SFX(carve)(const srnn_ws *w, REAL *p, SFX(bufs) *b)
  * (OpenBLAS zeroes C in a separate pass when beta = 0) */
 static void SFX(bias_fill)(REAL *out, const REAL *bias, size_t rows, int n)
 {
-    for (size_t r = 0; r < rows; r++)
-        for (int j = 0; j < n; j++) out[r * n + j] = bias[j];
+    if (!rows) return;
+    memcpy(out, bias, n * sizeof(REAL));
+    /* double the filled block: a few long copies instead of one short loop per row */
+    for (size_t done = 1; done < rows;) {
+        size_t c = done < rows - done ? done : rows - done;
+        memcpy(out + done * n, out, c * n * sizeof(REAL));
+        done += c;
+    }
 }
 
 static void SFX(relu)(REAL *x, size_t n)
@@ -88,10 +96,10 @@ static void SFX(bias_act)(REAL *out, const REAL *bias, size_t rows, int n, int a
     if (act == 2) TANHA(out, rows * (size_t)n);
 }
 
-static void SFX(colsum_add)(const REAL *x, size_t rows, int n, REAL *out)
+/* out (n) += column sums of x (rows, n); with a ones vector (rows) as x^T 1 */
+static void SFX(colsum_add)(const REAL *x, size_t rows, int n, REAL *out, const REAL *ones)
 {
-    for (size_t r = 0; r < rows; r++)
-        for (int j = 0; j < n; j++) out[j] += x[r * n + j];
+    if (rows && n) GEMV(CblasRowMajor, CblasTrans, (int)rows, n, 1, x, n, ones, 1, 1, out, 1);
 }
 
 /* column log-softmax of logits Lt (K, K) (with tanh/base) into S (double),
@@ -134,6 +142,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     SFX(bufs) bf;
     SFX(carve)(w, (REAL *)w->pool[REAL_IS_FLOAT], &bf);
     SFX(bufs) *const W = &bf;
+    for (size_t q = 0; q < TB; q++) bf.ones[q] = 1;
 #if REAL_IS_FLOAT
     for (size_t q = 0; q < m->n_theta; q++) bf.th[q] = (REAL)m->theta[q];
     if (w->y32_src != yd) { /* the data of a workspace do not change between calls (srnn_batch_f32) */
@@ -425,14 +434,14 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                 for (int i = 0; i < K; i++) gL[i * K + j] = (REAL)(gS[i * K + j] - A[i * K + j] * cs);
             }
         }
-    if (l->n_trans_B) SFX(colsum_add)(W->gL + B * KK, R1, KK, gr + l->trans_B);
+    if (l->n_trans_B) SFX(colsum_add)(W->gL + B * KK, R1, KK, gr + l->trans_B, W->ones);
     if (p->transition == NDYN_SRNN_TRANS_TANH)
         for (size_t q = B * KK; q < TB * KK; q++) W->gL[q] *= 1 - W->Lt[q] * W->Lt[q];
     /* dh rows t < T-1 are first written by the transitions' product (beta 0: the
      * logits at t come from h_{t-1}), the last B rows zeroed */
     if (R1) {
         GEMM(1, 0, KK, H, (int)R1, 1, W->gL + B * KK, KK, W->h, H, 1, gr + l->trans_W, H);
-        SFX(colsum_add)(W->gL + B * KK, R1, KK, gr + l->trans_b);
+        SFX(colsum_add)(W->gL + B * KK, R1, KK, gr + l->trans_b, W->ones);
         memset(W->dh + R1 * H, 0, B * H * sizeof(REAL));
         GEMM(0, 0, (int)R1, H, KK, 1, W->gL + B * KK, KK, Ws, H, 0, W->dh, H);
     } else {
@@ -462,7 +471,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         for (int k = 0; k < K && R1; k++) {
             const REAL *G = W->F + (size_t)k * TB * H, *Wk = th + l->dyn_W + (size_t)k * H * H;
             GEMM(1, 0, H, H, (int)R1, 1, G + B * H, H, W->h, H, 1, gr + l->dyn_W + (size_t)k * H * H, H);
-            SFX(colsum_add)(G + B * H, R1, H, gr + l->dyn_b + (size_t)k * H);
+            SFX(colsum_add)(G + B * H, R1, H, gr + l->dyn_b + (size_t)k * H, W->ones);
             GEMM(0, 0, (int)R1, H, H, 1, G + B * H, H, Wk, H, 1, W->dh, H);
         }
         for (int d = 0; d < H; d++) gr[l->logvar_h + d] += glvh[d] * ivh[d] * (REAL)((double)vh[d] - vmin_h);
@@ -513,7 +522,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         for (int i = l->L - 1; i >= 0; i--) {
             int di = l->dims[i], dO = l->dims[i + 1];
             GEMM(1, 0, dO, di, (int)TB, 1, dout, dO, W->act[i], di, 1, gr + l->emis_W[i], di);
-            SFX(colsum_add)(dout, TB, dO, gr + l->emis_b[i]);
+            SFX(colsum_add)(dout, TB, dO, gr + l->emis_b[i], W->ones);
             if (i == 0) {
                 GEMM(0, 0, (int)TB, di, dO, 1, dout, dO, th + l->emis_W[i], di, 1, W->dh, H);
             } else {
@@ -551,12 +560,12 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         }
         GEMM(1, 0, H, H, (int)TB, 1, W->dps, H, W->a, H, 1, gr + l->m_Wa, H);
         if (R1) GEMM(1, 0, H, H, (int)R1, 1, W->dps + B * H, H, W->s, H, 1, gr + l->m_Ws, H);
-        SFX(colsum_add)(W->dps, TB, H, gr + l->m_b);
+        SFX(colsum_add)(W->dps, TB, H, gr + l->m_b, W->ones);
         GEMM(1, 0, H, S1, (int)TB, 1, W->da, H, W->r1, S1, 1, gr + l->s2_W, S1);
-        SFX(colsum_add)(W->da, TB, H, gr + l->s2_b);
+        SFX(colsum_add)(W->da, TB, H, gr + l->s2_b, W->ones);
         GEMM(1, 0, S1, H, (int)TB, 1, W->dz1, S1, W->E, H, 1, gr + l->s1_W, 2 * H);
         if (R1) GEMM(1, 0, S1, H, (int)R1, 1, W->dz1 + B * S1, S1, W->h, H, 1, gr + l->s1_W + H, 2 * H);
-        SFX(colsum_add)(W->dz1, TB, S1, gr + l->s1_b);
+        SFX(colsum_add)(W->dz1, TB, S1, gr + l->s1_b, W->ones);
         GEMM(0, 0, (int)TB, H, S1, 1, W->dz1, S1, W1, 2 * H, 0, W->dE, H);
     }
     /* ---------------- encoders BPTT */
@@ -571,7 +580,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         }
         GEMM(1, 0, H, N, (int)TB, 1, dpre, H, y, N, 1, gr + l->encf_Wx, N);
         if (R1) GEMM(1, 0, H, H, (int)R1, 1, dpre + B * H, H, W->uf, H, 1, gr + l->encf_Wh, H);
-        SFX(colsum_add)(dpre, TB, H, gr + l->encf_b);
+        SFX(colsum_add)(dpre, TB, H, gr + l->encf_b, W->ones);
         if (l->n_encb) {
             const REAL *Wbh = th + l->encb_Wh;
             memset(carry, 0, B * H * sizeof(REAL));
@@ -583,7 +592,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
             }
             GEMM(1, 0, H, N, (int)TB, 1, dpre, H, y, N, 1, gr + l->encb_Wx, N);
             if (R1) GEMM(1, 0, H, H, (int)R1, 1, dpre, H, W->ub + B * H, H, 1, gr + l->encb_Wh, H);
-            SFX(colsum_add)(dpre, TB, H, gr + l->encb_b);
+            SFX(colsum_add)(dpre, TB, H, gr + l->encb_b, W->ones);
         }
     }
 #if REAL_IS_FLOAT
