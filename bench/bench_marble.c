@@ -4,13 +4,18 @@
  * signal diffused each batch, o-hop subgraph operators sliced, autograd),
  * on the same prepared operators, in the same run.
  *
- *   bench_marble [EPOCHS] [--no-python]
+ *   bench_marble [EPOCHS] [--no-python] [--only vdp|plane] [--eigenvectors K]
  *
  * Datasets: (1) the van der Pol sweep (40 values of mu, 100 initial
  * conditions, spacing 0.03 as the reference example), 64 Laplacian
  * eigenpairs for diffusion; (2) 10^5 points uniform in the plane with a
  * smooth field, diffusion off (no eigenpairs on both sides). Default model:
  * order 2, hidden [32], out 3, BatchNorm, batch 64, SGD(0.01, 0.9).
+ * ndyn runs twice: without fit's feature cache (every batch builds its o-hop
+ * neighbourhoods, the torch side's pipeline) and with it (the default).
+ * --only vdp|plane runs one dataset; --eigenvectors K sets van der Pol's
+ * eigenpairs (default 64; 0: Chebyshev heat action, fit's default, then
+ * without the torch side, which needs eigenpairs).
  * Threads: both sides use one thread (torch.set_num_threads(1)). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +95,30 @@ static int python_bench(const char *npz, int epochs, int diffusion, double *epoc
     return *epoch_s < 0;
 }
 
+/* One ndyn fit; per epoch: the training phase only (as the torch side), best over epochs. */
+static int ndyn_run(const ndyn_marble_params *p, const ndyn_marble_data *d, double *per_epoch,
+                    double *per_epoch_cpu, double *t_fit, double *c_fit, double *loss1,
+                    double *loss_end)
+{
+    ndyn_marble_model *m = NULL;
+    if (ndyn_marble_model_new(p, d->s, d->d, d->dim, &m)) return 1;
+    ndyn_marble_history h;
+    double t0 = ndyn_time_now(), c0 = cpu_now();
+    if (ndyn_marble_fit(m, d, &h)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
+    *t_fit = ndyn_time_now() - t0;
+    *c_fit = cpu_now() - c0;
+    *per_epoch = *per_epoch_cpu = 1e300;
+    for (size_t i = 0; i < h.n; i++) {
+        if (h.train_seconds[i] < *per_epoch) *per_epoch = h.train_seconds[i];
+        if (h.train_cpu_seconds[i] < *per_epoch_cpu) *per_epoch_cpu = h.train_cpu_seconds[i];
+    }
+    *loss1 = h.train_loss[0];
+    *loss_end = h.train_loss[h.n - 1];
+    ndyn_marble_history_free(&h);
+    ndyn_marble_model_free(m);
+    return 0;
+}
+
 static void bench_one(const char *name, ndyn_geom_data *geo, int diffusion, int epochs,
                       int epochs_py, int use_python)
 {
@@ -99,22 +128,22 @@ static void bench_one(const char *name, ndyn_geom_data *geo, int diffusion, int 
     ndyn_marble_params_default(&p);
     p.epochs = epochs;
     p.diffusion = diffusion;
-    ndyn_marble_model *m = NULL;
-    if (ndyn_marble_model_new(&p, ops->data.s, ops->data.d, ops->data.dim, &m)) return;
-    ndyn_marble_history h;
-    double t0 = ndyn_time_now(), c0 = cpu_now();
-    if (ndyn_marble_fit(m, &ops->data, &h)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return; }
-    double t_fit = ndyn_time_now() - t0, c_fit = cpu_now() - c0;
-    /* per epoch: the training phase only (as the torch side), median over epochs */
-    double per_epoch = 1e300, per_epoch_cpu = 1e300;
-    for (size_t i = 0; i < h.n; i++) {
-        if (h.train_seconds[i] < per_epoch) per_epoch = h.train_seconds[i];
-        if (h.train_cpu_seconds[i] < per_epoch_cpu) per_epoch_cpu = h.train_cpu_seconds[i];
-    }
+    double per_epoch, per_epoch_cpu, t_fit, c_fit, l1, le;
+    /* without fit's feature cache first (every batch builds its o-hop
+     * neighbourhoods, as the torch side), then the default */
+    size_t cache = ndyn_marble_feature_cache_bytes();
+    ndyn_marble_set_feature_cache_bytes(0);
+    if (!ndyn_run(&p, &ops->data, &per_epoch, &per_epoch_cpu, &t_fit, &c_fit, &l1, &le))
+        printf("%-28s n %7zu  ndyn, no feature cache: %.3f s/epoch wall, %.3f s/epoch CPU; "
+               "loss after 1 epoch %.4f, final %.4f\n", name, ops->data.n, per_epoch,
+               per_epoch_cpu, l1, le);
+    double ref_epoch = per_epoch, ref_cpu = per_epoch_cpu;
+    ndyn_marble_set_feature_cache_bytes(cache);
+    if (ndyn_run(&p, &ops->data, &per_epoch, &per_epoch_cpu, &t_fit, &c_fit, &l1, &le)) return;
     printf("%-28s n %7zu  ndyn: %.3f s/epoch wall, %.3f s/epoch CPU (train phase, best of %d), "
-           "whole fit %.2f s wall / %.2f s CPU incl. validation; loss after 1 epoch %.4f, "
-           "final %.4f\n", name, ops->data.n, per_epoch, per_epoch_cpu, epochs, t_fit, c_fit,
-           h.train_loss[0], h.train_loss[h.n - 1]);
+           "whole fit %.2f s wall / %.2f s CPU incl. cache and validation; loss after 1 epoch "
+           "%.4f, final %.4f\n", name, ops->data.n, per_epoch, per_epoch_cpu, epochs, t_fit, c_fit,
+           l1, le);
     if (use_python) {
         char path[512];
         snprintf(path, sizeof path, "/tmp/bench_marble_%d.npz", (int)getpid());
@@ -123,26 +152,19 @@ static void bench_one(const char *name, ndyn_geom_data *geo, int diffusion, int 
             !python_bench(path, epochs_py, diffusion, &pe, &pc, &pl)) {
             printf("%-28s          torch: %.3f s/epoch wall, %.3f s/epoch CPU (train only), loss "
                    "after %d epoch(s) %.4f\n", "", pe, pc, epochs_py, pl);
-            printf("%-28s          ratio torch/ndyn per epoch: %.1fx wall, %.1fx CPU\n", "",
-                   pe / per_epoch, pc / per_epoch_cpu);
+            printf("%-28s          ratio torch/ndyn per epoch: %.1fx wall, %.1fx CPU "
+                   "(without the feature cache %.1fx wall, %.1fx CPU)\n", "", pe / per_epoch,
+                   pc / per_epoch_cpu, pe / ref_epoch, pc / ref_cpu);
         } else {
             printf("%-28s          torch baseline failed\n", "");
         }
         remove(path);
     }
-    ndyn_marble_history_free(&h);
-    ndyn_marble_model_free(m);
     ndyn_marble_ops_free(ops);
 }
 
-int main(int argc, char **argv)
+static int run_vdp(int epochs, int use_python, int neig)
 {
-    int epochs = argc > 1 && argv[1][0] != '-' ? atoi(argv[1]) : 5;
-    int use_python = 1;
-    for (int i = 1; i < argc; i++) if (!strcmp(argv[i], "--no-python")) use_python = 0;
-    ndyn_set_num_threads(1);
-    ndyn_set_quiet(1);
-    /* (1) van der Pol */
     ndyn_sim_vdp_params vp;
     ndyn_sim_vdp_defaults(&vp);
     ndyn_dataset *ds = NULL;
@@ -154,7 +176,7 @@ int main(int argc, char **argv)
     ndyn_geom_params gp;
     ndyn_geom_params_default(&gp);
     gp.spacing = 0.03;
-    gp.n_eigenvectors = 64;
+    gp.n_eigenvectors = neig;
     ndyn_geom_data *g = NULL;
     double t0 = ndyn_time_now();
     if (ndyn_geom_prepare_arrays(pos->data, vel->data, pos->shape[0], pos->shape[1], pos->shape[1],
@@ -164,10 +186,16 @@ int main(int argc, char **argv)
     }
     printf("van der Pol: %zu points, %d conditions, prepared in %.2f s\n", g->n, g->C,
            ndyn_time_now() - t0);
-    bench_one("vdp (diffusion, 64 eig)", g, 1, epochs, epochs, use_python);
+    char name[64];
+    snprintf(name, sizeof name, neig ? "vdp (diffusion, %d eig)" : "vdp (diffusion, Chebyshev)", neig);
+    bench_one(name, g, 1, epochs, epochs, use_python && neig > 0);
     ndyn_geom_data_free(g);
     ndyn_dataset_free(ds);
-    /* (2) 10^5 points */
+    return 0;
+}
+
+static int run_plane(int epochs, int use_python)
+{
     size_t n = 100000;
     double *x = malloc(n * 2 * sizeof(double)), *v = malloc(n * 2 * sizeof(double));
     ndyn_rng r;
@@ -177,8 +205,10 @@ int main(int argc, char **argv)
         x[2 * i] = a; x[2 * i + 1] = b;
         v[2 * i] = -b + 0.3 * a * a; v[2 * i + 1] = a - 0.2 * b;
     }
+    ndyn_geom_params gp;
     ndyn_geom_params_default(&gp);
-    t0 = ndyn_time_now();
+    ndyn_geom_data *g = NULL;
+    double t0 = ndyn_time_now();
     if (ndyn_geom_prepare_arrays(x, v, n, 2, 2, NULL, NULL, NULL, &gp, &g)) {
         fprintf(stderr, "%s\n", ndyn_errmsg());
         return 1;
@@ -187,6 +217,24 @@ int main(int argc, char **argv)
     bench_one("1e5 points (no diffusion)", g, 0, epochs > 2 ? 2 : epochs, 1, use_python);
     ndyn_geom_data_free(g);
     free(x); free(v);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int epochs = argc > 1 && argv[1][0] != '-' ? atoi(argv[1]) : 5;
+    int use_python = 1;
+    const char *only = NULL;
+    int neig = 64;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--eigenvectors") && i + 1 < argc) neig = atoi(argv[++i]);
+        if (!strcmp(argv[i], "--no-python")) use_python = 0;
+        if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+    }
+    ndyn_set_num_threads(1);
+    ndyn_set_quiet(1);
+    if ((!only || !strcmp(only, "vdp")) && run_vdp(epochs, use_python, neig)) return 1;
+    if ((!only || !strcmp(only, "plane")) && run_plane(epochs, use_python)) return 1;
     printf("peak memory %.1f MiB\n", (double)ndyn_peak_rss_bytes() / 1048576.0);
     return 0;
 }

@@ -245,6 +245,12 @@ static void fit_help(void)
            "      --precision P       f64 | f32: the networks of the training steps in float32\n"
            "                          (about 2x faster; HMM part, sums and the final ELBO stay\n"
            "                          double) (default f64)\n"
+           "Co-smoothing (Neural Latents Benchmark protocol):\n"
+           "      --heldout-neurons L channels the encoder never reads (comma-separated 0-based\n"
+           "                          indices); the emission still predicts them, so the training\n"
+           "                          trials train their readout; `srnn infer` then reports\n"
+           "                          cosmooth_mse and, for Poisson models, cobps (default: none)\n"
+           "      --heldout-frac F    hold out round(F N) channels drawn with --seed instead\n"
            CLI_COMMON_HELP,
            p.K, p.H, p.sampler_hidden, p.var_h, p.var_y, p.var_q, p.init_epochs, p.epochs, p.coef_cross,
            p.lr, p.lr_step, p.lr_gamma, p.restarts, p.eval_every, (unsigned long long)p.seed);
@@ -261,7 +267,7 @@ static int srnn_fit_cmd(int argc, char **argv)
 {
     enum { O_EMIS = 2000, O_EH, O_SH, O_TRANS, O_NOBASE, O_CAUSAL, O_NOH0, O_VH, O_VY, O_VQ, O_FIXV,
            O_COMPAT, O_INIT, O_IEP, O_EP, O_CC, O_LR, O_LRS, O_LRG, O_CLIP, O_FRESH, O_BT, O_RS, O_TT,
-           O_EE, O_SEED, O_DATA, O_OUT, O_OBJ, O_LSUM, O_PREC };
+           O_EE, O_SEED, O_DATA, O_OUT, O_OBJ, O_LSUM, O_PREC, O_HELD, O_HFRAC };
     static const struct option lo[] = {
         {"help", no_argument, 0, 'h'}, {"data", required_argument, 0, O_DATA},
         {"out", required_argument, 0, O_OUT}, {"states", required_argument, 0, 'K'},
@@ -280,7 +286,10 @@ static int srnn_fit_cmd(int argc, char **argv)
         {"test-trials", required_argument, 0, O_TT}, {"eval-every", required_argument, 0, O_EE},
         {"seed", required_argument, 0, O_SEED}, {"objective", required_argument, 0, O_OBJ},
         {"loss-sum", no_argument, 0, O_LSUM}, {"precision", required_argument, 0, O_PREC},
+        {"heldout-neurons", required_argument, 0, O_HELD}, {"heldout-frac", required_argument, 0, O_HFRAC},
         CLI_COMMON_LONGOPTS, {0, 0, 0, 0}};
+    const char *held_list = NULL;
+    double held_frac = 0;
     ndyn_srnn_params p;
     ndyn_srnn_params_default(&p);
     const char *data = NULL, *out = NULL;
@@ -360,23 +369,55 @@ static int srnn_fit_cmd(int argc, char **argv)
         case O_TT: if (cli_parse_int(CMD " fit", "test-trials", optarg, 0, 100000000, &v)) return CLI_USAGE; p.test_trials = (int)v; break;
         case O_EE: if (cli_parse_int(CMD " fit", "eval-every", optarg, 1, 100000000, &v)) return CLI_USAGE; p.eval_every = (int)v; break;
         case O_SEED: if (cli_parse_u64(CMD " fit", "seed", optarg, &p.seed)) return CLI_USAGE; break;
+        case O_HELD: held_list = optarg; break;
+        case O_HFRAC:
+            if (cli_parse_double(CMD " fit", "heldout-frac", optarg, 0, 1, &x)) return CLI_USAGE;
+            if (!(x > 0 && x < 1)) return cli_usage(CMD " fit", "--heldout-frac must be in (0, 1), got '%s'", optarg);
+            held_frac = x;
+            break;
         default: return cli_usage(CMD " fit", "unknown option");
         }
     }
     if (optind < argc) return cli_usage(CMD " fit", "unexpected argument '%s'", argv[optind]);
     if (!data || !out) return cli_usage(CMD " fit", "--data and --out are required");
+    if (held_list && held_frac > 0) return cli_usage(CMD " fit", "give --heldout-neurons or --heldout-frac, not both");
     if (ndyn_srnn_check_params(&p)) return cli_fail(CMD " fit");
     trials t;
     if (load_trials(data, &t)) {
         trials_free(&t);
         return cli_fail(CMD " fit");
     }
+    int *held = NULL;
+    if (held_list || held_frac > 0) {
+        held = malloc((t.N ? t.N : 1) * sizeof(int));
+        long *ch = malloc((t.N ? t.N : 1) * sizeof(long));
+        int nch = 0, bad = !held || !ch;
+        if (!bad && held_list) {
+            if (cli_parse_int_list(CMD " fit", "heldout-neurons", held_list, 0, (long)t.N - 1, ch, (int)t.N, &nch)) {
+                free(ch), free(held), trials_free(&t);
+                return CLI_USAGE;
+            }
+            for (int q = 0; q < nch; q++) held[q] = (int)ch[q];
+            p.n_heldout = (size_t)nch;
+        } else if (!bad) {
+            bad = ndyn_srnn_heldout_pick(t.N, held_frac, p.seed, held, &p.n_heldout) != NDYN_OK;
+        }
+        free(ch);
+        p.heldout = held;
+        if (bad) {
+            free(held), trials_free(&t);
+            return cli_fail(CMD " fit");
+        }
+    }
     ndyn_srnn_model *m = NULL;
     if (ndyn_srnn_fit(&t.d, &p, &m) || ndyn_srnn_save(m, out)) {
         ndyn_srnn_model_free(m);
+        free(held);
         trials_free(&t);
         return cli_fail(CMD " fit");
     }
+    free(held);
+    p.heldout = NULL;
     char hist[4096];
     size_t L = strlen(out);
     if (L > 4 && !strcmp(out + L - 4, ".npz"))
@@ -385,8 +426,9 @@ static int srnn_fit_cmd(int argc, char **argv)
         snprintf(hist, sizeof hist, "%s.history.npz", out);
     rc = ndyn_srnn_save_history(m, hist) ? cli_fail(CMD " fit") : CLI_OK;
     if (!rc && !ndyn_get_quiet())
-        fprintf(stderr, "ndyn srnn fit: K=%d H=%d, ELBO per step: train %.6g, test %.6g; wrote %s and %s\n",
-                p.K, p.H, m->train_elbo, m->test_elbo, out, hist);
+        fprintf(stderr, "ndyn srnn fit: K=%d H=%d%s, ELBO per step: train %.6g, test %.6g; wrote %s and %s\n",
+                p.K, p.H, m->n_heldout ? " (held-out channels hidden from the encoder)" : "", m->train_elbo,
+                m->test_elbo, out, hist);
     ndyn_srnn_model_free(m);
     trials_free(&t);
     return rc;
@@ -447,9 +489,16 @@ static int srnn_infer_cmd(int argc, char **argv)
                           "`state_error` (1 - balanced accuracy after Hungarian matching, one map for\n"
                           "all trials), `state_error_raw` (no matching) and `state_map` (K,) state ->\n"
                           "label. Trials of different lengths give name_0, name_1, ... instead.\n"
-                          "      --cosmooth LIST  also co-smoothing: zero these channels (comma-separated\n"
-                          "                       indices) at the encoder input and write `cosmooth_mse`,\n"
-                          "                       the MSE of their reconstruction (default: off)\n"
+                          "A model fitted with --heldout-neurons/--heldout-frac (the Neural Latents\n"
+                          "Benchmark protocol: its encoder never reads those channels) also gives\n"
+                          "`heldout` (the channels), `cosmooth_mse` (MSE of their predicted means) and,\n"
+                          "for Poisson models, `cobps`: bits per spike of their predicted rates against\n"
+                          "each channel's mean rate in IN, (LL - LL_null) / (spikes ln 2). Use test\n"
+                          "trials as IN (trials the model was not fitted on).\n"
+                          "      --cosmooth LIST  co-smoothing for a model fitted on all channels: zero these\n"
+                          "                       channels (comma-separated indices) at the encoder input\n"
+                          "                       and write `cosmooth_mse`, the MSE of their reconstruction\n"
+                          "                       (default: off; not with a held-out model)\n"
                           CLI_COMMON_HELP,
                           &model, &data, &out, NULL, NULL, NULL, NULL);
     if (rc) return rc < 0 ? CLI_OK : rc;
@@ -469,6 +518,15 @@ static int srnn_infer_cmd(int argc, char **argv)
     if (!rc) rc = add_vec(ds, "elbo", NDYN_F64, r->elbo, 1, &r->n_trials);
     if (!rc) rc = add_scalar(ds, "mse", r->mse);
     if (!rc) rc = add_scalar(ds, "r2", r->r2);
+    if (!rc && m->n_heldout) {
+        rc = add_vec(ds, "heldout", NDYN_I32, m->heldout, 1, &m->n_heldout);
+        if (!rc) rc = add_scalar(ds, "cosmooth_mse", r->cosmooth_mse);
+        if (!rc && m->p.emission == NDYN_SRNN_POISSON) rc = add_scalar(ds, "cobps", r->cobps);
+    }
+    if (!rc && g_cosmooth && m->n_heldout) {
+        cli_usage(CMD " infer", "--cosmooth is for models fitted on all channels; this one holds out its own (see `heldout`)");
+        rc = -1;
+    }
     if (!rc && g_cosmooth) {
         long ch[4096];
         int nch = 0;
@@ -499,6 +557,10 @@ static int srnn_infer_cmd(int argc, char **argv)
         for (size_t i = 0; i < r->n_trials; i++) me += r->elbo[i] / r->n_trials;
         fprintf(stderr, "ndyn srnn infer: %zu trials, mean ELBO per trial %.6g, reconstruction MSE %.4g (R2 %.3f)", r->n_trials, me, r->mse, r->r2);
         if (t.has_labels) fprintf(stderr, ", state error %.4f (unmatched %.4f)", r->state_error, r->state_error_raw);
+        if (m->n_heldout) {
+            fprintf(stderr, ", co-smoothing on %zu held-out channels: MSE %.4g", m->n_heldout, r->cosmooth_mse);
+            if (m->p.emission == NDYN_SRNN_POISSON) fprintf(stderr, ", co-bps %.4f", r->cobps);
+        }
         fprintf(stderr, "\n");
     }
     ndyn_dataset_free(ds);

@@ -9,27 +9,45 @@
 #include "ndyn/geom.h"
 #include "ndyn/io.h"
 
-int marble_geom_option(const char *cmd, int c, const char *arg, ndyn_geom_params *p, int *rc)
+int marble_geom_option(const char *cmd, int c, const char *arg, ndyn_geom_params *p,
+                       unsigned *set, int *rc)
 {
     long v;
     *rc = 0;
     switch (c) {
     case MARBLE_O_K:
         if (cli_parse_int(cmd, "k", arg, 1, 100000, &v)) *rc = CLI_USAGE; else p->k = (int)v;
+        *set |= MARBLE_SET_K;
         return 1;
     case MARBLE_O_DELTA:
         if (cli_parse_double(cmd, "delta", arg, 1e-12, 1e12, &p->delta)) *rc = CLI_USAGE;
+        *set |= MARBLE_SET_DELTA;
         return 1;
     case MARBLE_O_SPACING:
         if (cli_parse_double(cmd, "spacing", arg, 0, 0.999999, &p->spacing)) *rc = CLI_USAGE;
+        *set |= MARBLE_SET_SPACING;
         return 1;
     case MARBLE_O_EIG:
         if (cli_parse_int(cmd, "eigenvectors", arg, -1, 100000, &v)) *rc = CLI_USAGE;
         else p->n_eigenvectors = (int)v;
+        *set |= MARBLE_SET_EIG;
+        return 1;
+    case MARBLE_O_LG:
+        p->local_gauges = 1;
+        *set |= MARBLE_SET_LG;
         return 1;
     default:
         return 0;
     }
+}
+
+void marble_geom_override(ndyn_geom_params *base, const ndyn_geom_params *opt, unsigned set)
+{
+    if (set & MARBLE_SET_K) base->k = opt->k;
+    if (set & MARBLE_SET_DELTA) base->delta = opt->delta;
+    if (set & MARBLE_SET_SPACING) base->spacing = opt->spacing;
+    if (set & MARBLE_SET_EIG) base->n_eigenvectors = opt->n_eigenvectors;
+    if (set & MARBLE_SET_LG) base->local_gauges = opt->local_gauges;
 }
 
 static int take_f64(const ndyn_dataset *ds, const char *name, size_t ndim, ndyn_array **out)
@@ -43,9 +61,11 @@ static int take_f64(const ndyn_dataset *ds, const char *name, size_t ndim, ndyn_
     return *out ? NDYN_OK : NDYN_ENOMEM;
 }
 
-int marble_load_data(const char *path, const ndyn_geom_params *gp, ndyn_geom_data **out)
+int marble_load_data(const char *path, const ndyn_geom_params *gp, ndyn_geom_data **out,
+                     int *raw)
 {
     *out = NULL;
+    if (raw) *raw = 0;
     ndyn_dataset *ds = NULL;
     int rc = ndyn_dataset_load(path, &ds);
     if (rc) return rc;
@@ -57,6 +77,7 @@ int marble_load_data(const char *path, const ndyn_geom_params *gp, ndyn_geom_dat
         ndyn_dataset_free(ds);
         return ndyn_geom_load(path, out);
     }
+    if (raw) *raw = 1;
     ndyn_array *pos = NULL, *vel = NULL, *cond = NULL, *label = NULL, *mask = NULL;
     rc = take_f64(ds, "pos", 2, &pos);
     if (!rc) rc = take_f64(ds, "vel", 2, &vel);

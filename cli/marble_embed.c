@@ -17,9 +17,12 @@ static void usage(FILE *f)
             "Usage: ndyn marble embed --model MODEL --data IN --out EMB.npz [options]\n"
             "\n"
             "Embed every point of IN (eval mode) with the model from 'ndyn marble fit'.\n"
-            "IN is a prepared dataset or raw point clouds (then give the geometry options\n"
-            "used for fitting). Writes emb (n, E), condition (n,) int32, pos (n, D),\n"
-            "index (n,) int64 input row of each point, and label (n,) when IN has one.\n"
+            "IN is a prepared dataset or raw point clouds. Raw clouds are prepared with the\n"
+            "geometry recorded in MODEL by 'marble fit' (graph, k, delta, spacing, gauges,\n"
+            "eigenpairs, seed); a geometry option given here overrides that one field (for\n"
+            "models without a record the defaults below apply). Writes emb (n, E),\n"
+            "condition (n,) int32, pos (n, D), index (n,) int64 input row of each point,\n"
+            "and label (n,) when IN has one.\n"
             "\n"
             "Options:\n"
             "      --model MODEL        trained model (required)\n"
@@ -41,10 +44,11 @@ int marble_embed(int argc, char **argv)
     ndyn_geom_params gp;
     ndyn_geom_params_default(&gp);
     int c, rc = 0;
+    unsigned gset = 0;
     cli_reset_getopt();
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_common_option(CMD, c, optarg, &rc)) { if (rc) return rc; continue; }
-        if (marble_geom_option(CMD, c, optarg, &gp, &rc)) { if (rc) return rc; continue; }
+        if (marble_geom_option(CMD, c, optarg, &gp, &gset, &rc)) { if (rc) return rc; continue; }
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
         case O_MODEL: model = optarg; break;
@@ -60,7 +64,11 @@ int marble_embed(int argc, char **argv)
     ndyn_marble_ops *ops = NULL;
     double *emb = NULL;
     if ((rc = ndyn_marble_load(model, &m))) goto done;
-    if ((rc = marble_load_data(data, &gp, &g))) goto done;
+    ndyn_geom_params use = gp;
+    int recorded = ndyn_marble_geometry(m, &use);
+    if (recorded) marble_geom_override(&use, &gp, gset);
+    int raw = 0;
+    if ((rc = marble_load_data(data, &use, &g, &raw))) goto done;
     if ((rc = ndyn_marble_ops_from_geom(g, &ops))) goto done;
     size_t n = g->n, E = ndyn_marble_model_out_dim(m);
     emb = ndyn_malloc_array(n * E, sizeof(double));
@@ -81,6 +89,11 @@ int marble_embed(int argc, char **argv)
     for (size_t i = 0; i < 5; i++) ndyn_array_free(a[i]);
     if (!rc) {
         printf("points       %zu (%d condition%s), latent dim %zu\n", n, g->C, g->C == 1 ? "" : "s", E);
+        if (raw)
+            printf("geometry     %s: k %d, delta %g, spacing %g, eigenvectors %d\n",
+                   recorded ? (gset ? "the model's, with options overriding" : "the model's")
+                            : "defaults (the model records none)",
+                   use.k, use.delta, use.spacing, use.n_eigenvectors);
         printf("time (s)     embed %.3f\n", t1 - t0);
         printf("wrote        %s\n", out);
     }

@@ -20,9 +20,13 @@ static void usage(FILE *f)
             "\n"
             "Train the MARBLE network (unsupervised, contrastive) on IN: a prepared dataset\n"
             "from 'ndyn marble prepare', or raw point clouds (pos, vel, condition) prepared\n"
-            "here with the geometry options below. Writes MODEL (.npz) and\n"
-            "MODEL.history.npz (epoch, train_loss, val_loss, lr, diffusion_time); prints\n"
-            "the test loss of the best-validation model.\n"
+            "here with the geometry options below. A dataset with local gauges (prepared\n"
+            "with --local-gauges) gives a model that works in the tangent frames: signal,\n"
+            "vector diffusion, gradient filters and inner products in frame coordinates;\n"
+            "embed then accepts only data with the same setting. Writes MODEL (.npz), which\n"
+            "also records the geometry (graph, k, delta, spacing, gauges, eigenpairs, seed)\n"
+            "for 'marble embed' on raw data, and MODEL.history.npz (epoch, train_loss,\n"
+            "val_loss, lr, diffusion_time); prints the test loss of the best-validation model.\n"
             "\n"
             "Options:\n"
             "      --data IN                prepared dataset or point clouds (required)\n"
@@ -103,12 +107,13 @@ int marble_fit(int argc, char **argv)
     ndyn_geom_params gp;
     ndyn_geom_params_default(&gp);
     int epochs_set = 0;
+    unsigned gset = 0;
     long v, hl[NDYN_MARBLE_MAX_HIDDEN];
     int c, rc = 0, nh;
     cli_reset_getopt();
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_common_option(CMD, c, optarg, &rc)) { if (rc) return rc; continue; }
-        if (marble_geom_option(CMD, c, optarg, &gp, &rc)) { if (rc) return rc; continue; }
+        if (marble_geom_option(CMD, c, optarg, &gp, &gset, &rc)) { if (rc) return rc; continue; }
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
         case O_DATA: data = optarg; break;
@@ -148,7 +153,7 @@ int marble_fit(int argc, char **argv)
 
     double t0 = ndyn_time_now();
     ndyn_geom_data *g = NULL;
-    if (marble_load_data(data, &gp, &g)) return cli_fail(CMD);
+    if (marble_load_data(data, &gp, &g, NULL)) return cli_fail(CMD);
     ndyn_marble_ops *ops = NULL;
     ndyn_marble_model *m = NULL;
     ndyn_marble_history h;
@@ -161,16 +166,22 @@ int marble_fit(int argc, char **argv)
             rc = ndyn_marble_set_epochs(m, p.epochs);
             if (rc) goto fail;
         }
-    } else if ((rc = ndyn_marble_model_new(&p, ops->data.s, ops->data.d, ops->data.dim, &m))) {
-        goto fail;
+    } else {
+        p.local_gauges = ops->data.local_gauges;
+        if ((rc = ndyn_marble_model_new(&p, ops->data.s, ops->data.d, ops->data.dim, &m)))
+            goto fail;
     }
     if ((rc = ndyn_marble_check_params(ndyn_marble_model_params(m), &ops->data))) goto fail;
+    /* the model file records the geometry (raw options or the prepared
+     * file's own record) for embedding raw data later */
+    if ((rc = ndyn_marble_set_geometry(m, &g->params))) goto fail;
     double t1 = ndyn_time_now();
     if ((rc = ndyn_marble_fit(m, &ops->data, &h))) goto fail;
     double t2 = ndyn_time_now();
     if ((rc = ndyn_marble_save(m, out))) goto fail;
-    printf("points       %zu (%d condition%s), signal dim %zu, kernels %zu\n", ops->data.n, g->C,
-           g->C == 1 ? "" : "s", ops->data.s, ops->data.d);
+    printf("points       %zu (%d condition%s), signal dim %zu, kernels %zu%s\n", ops->data.n,
+           g->C, g->C == 1 ? "" : "s", ops->data.s, ops->data.d,
+           ops->data.local_gauges ? " (local gauges)" : "");
     if (h.n)
         printf("epochs       %d (best validation at epoch %d; final train %.5f, val %.5f)\n",
                ndyn_marble_model_epoch(m), h.best_epoch, h.train_loss[h.n - 1], h.val_loss[h.n - 1]);

@@ -13,6 +13,12 @@ Two uses:
       statistics and the parameters after two SGD-momentum steps on that batch.
       Both sides use the same operators, so only the model is compared.
 
+  /usr/bin/python3 python/marble_torch.py fixtures gauges
+      only the local-gauge (manifold mode) fixtures parity_gauges_*.npz: a
+      curved surface in R^3 (m = 2 < D = 3), tangent frames by local PCA,
+      Procrustes connections R_ij, the block kernels K_c[i,j] R_ij and the
+      connection Laplacian with its eigenpairs (see "Local gauges" below).
+
   /usr/bin/python3 python/marble_torch.py bench DATA.npz EPOCHS [THREADS] [nodiff]
       the speed baseline of bench/bench_marble.c: DATA.npz holds the prepared
       operators (written by the benchmark: pos, signal, adj_ptr/adj_idx CSR,
@@ -32,6 +38,16 @@ Model (flat mode, no local gauges):
   MLP: Linear -> BatchNorm1d -> ReLU -> Dropout per hidden layer, plain last
   emb_norm: z / ||z||
   loss = -mean log sig(z.z+) - mean log sig(-z.z-) [+ sig(sum ||z_m - mean||) - 0.5]
+
+Local gauges (manifold mode, spec §6-10): frames T_i (D, m), s = d = m
+  u_i = T_i^T f_i (always projected: ndyn's fix of defect B5)
+  vector diffusion (§9): y = (D^-1/2 x I) Psi_c e^{-Lambda_c t} Psi_c^T (D^1/2 x I) u with the
+      eigenpairs of the symmetric L_c,sym = I - (D^-1/2 x I) W_R (D^-1/2 x I) (ndyn's fix of
+      B1/B2: the reference applies eigh to the non-symmetric Lc and scales the
+      eigenvectors by sqrt(n)), then y_i <- y_i (H_t|f|)_i / ((H_t 1)_i ||y_i||)
+  kernels: K_c block (i, j) = K_c[i, j] R_ij, applied as in the reference's message
+      passing: X (n, W) viewed as (n m, W/m), multiplied by the (n m, n m) block
+      matrix, viewed back, results stacked so column = r d + c
 """
 import os
 import sys
@@ -75,11 +91,63 @@ def laplacian_eigs(adj, dist):
     return np.clip(lam, 0, None), psi, np.sqrt(deg)
 
 
+def local_frames(x, adj, m):
+    """Tangent frames (n, D, m): local PCA of each node with its graph neighbours."""
+    n, dim = x.shape
+    frames = np.zeros((n, dim, m))
+    for i in range(n):
+        nb = np.concatenate([[i], np.flatnonzero(adj[i])])
+        y = x[nb] - x[nb].mean(0)
+        u, _, _ = np.linalg.svd(y.T, full_matrices=False)
+        frames[i] = u[:, :m]
+    return frames
+
+
+def procrustes_connections(frames, adj):
+    """R (n, n, m, m): R_ij = U V^T from the SVD of T_i^T T_j on edges and the diagonal."""
+    n, _, m = frames.shape
+    conn = np.zeros((n, n, m, m))
+    for i in range(n):
+        for j in np.concatenate([np.flatnonzero(adj[i]), [i]]):
+            u, _, vt = np.linalg.svd(frames[i].T @ frames[j])
+            conn[i, j] = u @ vt
+    return conn
+
+
+def manifold_kernel_scalars(x, adj, frames):
+    """K_c[i, j] of spec §7 with g_c(i) = T_i[:, c] (scalar part of the block kernels)."""
+    n, _, m = frames.shape
+    ks = np.zeros((m, n, n))
+    for c in range(m):
+        proj = np.einsum("ije,ie->ij", x[None, :, :] - x[:, None, :], frames[:, :, c])
+        f = np.where(adj, proj, 0.0)
+        s = np.abs(f).sum(1, keepdims=True)
+        s[s == 0] = 1.0
+        f = f / s
+        ks[c] = f - np.diag(f.sum(1))
+    return ks
+
+
+def blocks(scal, conn):
+    """(n, n) scalars times (n, n, m, m) blocks -> the (n m, n m) block matrix."""
+    n, _, m, _ = conn.shape
+    return (scal[:, :, None, None] * conn).transpose(0, 2, 1, 3).reshape(n * m, n * m)
+
+
+def connection_laplacian_eigs(adj, dist, conn):
+    w = np.where(adj, 1.0 / np.where(adj, dist, 1.0), 0.0)
+    dm = np.repeat(1.0 / np.sqrt(w.sum(1)), conn.shape[2])
+    lcsym = np.eye(len(dm)) - dm[:, None] * blocks(w, conn) * dm[None, :]
+    lam, psi = np.linalg.eigh(lcsym)
+    return np.clip(lam, 0, None), psi, lcsym
+
+
 # --------------------------------------------------------------------- model
 class Marble(torch.nn.Module):
     def __init__(self, s, d, order, hidden, out, inner_product=False, bn=True,
                  include_positions=False, pos_dim=0, include_self=True,
-                 vec_norm=False, emb_norm=False, diffusion=True, tau0=0.0):
+                 vec_norm=False, emb_norm=False, diffusion=True, tau0=0.0,
+                 local_gauges=False):
         super().__init__()
         self.s, self.d, self.order = s, d, order
         self.inner_product, self.bn = inner_product, bn
@@ -109,6 +177,25 @@ class Marble(torch.nn.Module):
             return f
         fh = evecs.T @ (dhalf[:, None] * f)
         return (evecs @ (torch.exp(-evals * self.t)[:, None] * fh)) / dhalf[:, None]
+
+    def diffuse_vector(self, f, T, evals, evecs, dhalf, evalsc, evecsc):
+        """Local gauges: u = T^T f, then the vector diffusion of the module docstring."""
+        with torch.no_grad():
+            self.t.data = torch.clamp(self.t.data, min=1e-8)
+        u = torch.einsum("nem,ne->nm", T, f)
+        if not self.diffusion:
+            return u
+        n, m = u.shape
+        dh = dhalf.repeat_interleave(m)
+        y = evecsc @ (torch.exp(-evalsc * self.t) * (evecsc.T @ (dh * u.reshape(-1))))
+        y = (y / dh).reshape(n, m)
+
+        def heat(g):
+            gh = evecs.T @ (dhalf[:, None] * g)
+            return (evecs @ (torch.exp(-evals * self.t)[:, None] * gh)) / dhalf[:, None]
+        a = heat(f.norm(dim=1, keepdim=True))
+        b = heat(torch.ones(n, 1))
+        return y * a / (b * y.norm(dim=1, keepdim=True))
 
     def features(self, x0, kern_apply, pos):
         """x0 (n, s) diffused signal; kern_apply(p, X) -> list of d arrays K_c X."""
@@ -174,17 +261,27 @@ def contrastive_loss(z, nb, mask_rows=None):
 
 
 # ------------------------------------------------------------------ fixtures
-def make_fixture(name, rng, n, dim, order, hidden, out, **kw):
+def make_fixture(name, rng, n, dim, order, hidden, out, gauges=False, **kw):
     x = rng.uniform(-1, 1, size=(n, dim))
+    if gauges:   # a curved surface z = 0.4 (x^2 + y^2) - 0.3 x y in R^3: m = 2 < D = 3
+        x[:, 2] = 0.4 * (x[:, 0] ** 2 + x[:, 1] ** 2) - 0.3 * x[:, 0] * x[:, 1]
     # a smooth field plus a rotation so all derivatives are nonzero
     f = np.stack([np.sin(2 * x[:, 0]) + x[:, 1 % dim] ** 2,
                   np.cos(1.5 * x[:, 1 % dim]) - x[:, 0]] +
                  ([x[:, 0] * x[:, 2]] if dim == 3 else []), axis=1)
     adj, dist = cknn(x, k=6, delta=1.0)
-    ks = gradient_kernels(x, adj)
     lam, psi, dhalf = laplacian_eigs(adj, dist)
+    m = 2 if gauges else dim
+    if gauges:
+        frames = local_frames(x, adj, m)
+        conn = procrustes_connections(frames, adj)
+        ks = manifold_kernel_scalars(x, adj, frames)
+        kb = np.stack([blocks(ks[c], conn) for c in range(m)])
+        lamc, psic, lcsym = connection_laplacian_eigs(adj, dist, conn)
+    else:
+        ks = gradient_kernels(x, adj)
     torch.manual_seed(rng.integers(1 << 30))
-    model = Marble(dim, dim, order, hidden, out, pos_dim=dim, **kw)
+    model = Marble(m, m, order, hidden, out, pos_dim=dim, **kw)
     # non-trivial O and BN affine so their gradients are tested
     with torch.no_grad():
         if model.O is not None:
@@ -207,9 +304,23 @@ def make_fixture(name, rng, n, dim, order, hidden, out, **kw):
     ks_t, lam_t, psi_t, dh_t, f_t, pos_t = T(ks), T(lam), T(psi), T(dhalf), T(f), T(x)
     init = {k: v.detach().clone().numpy() for k, v in model.params_flat_order()}
 
+    if gauges:
+        fr_t, kb_t, lamc_t, psic_t = T(frames), T(kb), T(lamc), T(psic)
+
+        def diffuse():
+            return model.diffuse_vector(f_t, fr_t, lam_t, psi_t, dh_t, lamc_t, psic_t)
+
+        def kern_apply(p, X):   # the block matmul on X viewed as (n m, W / m)
+            return [(kb_t[c] @ X.reshape(n * m, -1)).reshape(n, -1) for c in range(m)]
+    else:
+        def diffuse():
+            return model.diffuse(f_t, lam_t, psi_t, dh_t)
+
+        def kern_apply(p, X):
+            return [ks_t[c] @ X for c in range(dim)]
+
     def forward():
-        fd = model.diffuse(f_t, lam_t, psi_t, dh_t)
-        blocks = model.features(fd, lambda p, X: [ks_t[c] @ X for c in range(dim)], pos_t)
+        blocks = model.features(diffuse(), kern_apply, pos_t)
         blocks = [b[batch] for b in blocks]
         return model.head(blocks, pos_t[batch])
 
@@ -236,9 +347,7 @@ def make_fixture(name, rng, n, dim, order, hidden, out, **kw):
     after = {k: v.detach().clone().numpy() for k, v in model.params_flat_order()}
     model.eval()
     with torch.no_grad():
-        fd = model.diffuse(f_t, lam_t, psi_t, dh_t)
-        blocks = model.features(fd, lambda p, X: [ks_t[c] @ X for c in range(dim)], pos_t)
-        zeval = model.head(blocks, pos_t)
+        zeval = model.head(model.features(diffuse(), kern_apply, pos_t), pos_t)
 
     arrs = dict(pos=x, signal=f, adj=adj.astype(np.uint8), kern=ks, evals=lam, evecs=psi,
                 dhalf=dhalf, anchors=anchors.astype(np.int32),
@@ -250,8 +359,10 @@ def make_fixture(name, rng, n, dim, order, hidden, out, **kw):
                                  int(kw.get("bn", True)), int(kw.get("include_positions", False)),
                                  int(kw.get("include_self", True)), int(kw.get("vec_norm", False)),
                                  int(kw.get("emb_norm", False)), int(kw.get("diffusion", True)),
-                                 out], dtype=np.int32),
+                                 out, int(gauges)], dtype=np.int32),
                 hidden=np.array(hidden, dtype=np.int32))
+    if gauges:
+        arrs.update(frames=frames, conn=conn, evalsc=lamc, evecsc=psic, lcsym=lcsym)
     for k, v in init.items():
         arrs["init_" + k] = v
     for k, v in grads.items():
@@ -261,17 +372,27 @@ def make_fixture(name, rng, n, dim, order, hidden, out, **kw):
     arrs.update(run)
     os.makedirs(FIXDIR, exist_ok=True)
     path = os.path.join(FIXDIR, f"parity_{name}.npz")
-    np.savez(path, **arrs)
+    (np.savez_compressed if gauges else np.savez)(path, **arrs)
     print("wrote", path, "loss", loss.item())
 
 
-def fixtures():
+def fixtures(which="all"):
+    if which == "gauges":
+        # ndyn's semantics of the local-gauge path (spec §9 vector path with the
+        # B1/B2/B5 fixes, see the module docstring), not the reference's defects
+        rng = np.random.default_rng(20261202)
+        make_fixture("gauges_inner", rng, 40, 3, 2, [7], 3, gauges=True, inner_product=True,
+                     tau0=0.1)
+        make_fixture("gauges_aware", rng, 36, 3, 2, [6], 2, gauges=True, include_positions=True,
+                     vec_norm=True, tau0=0.05)
+        return
     rng = np.random.default_rng(20261201)
     make_fixture("aware", rng, 40, 2, 2, [8], 3, tau0=0.05)
     make_fixture("inner", rng, 36, 3, 2, [7, 5], 4, inner_product=True, bn=False,
                  include_positions=True, emb_norm=True, vec_norm=True, tau0=0.02)
     make_fixture("noself", rng, 30, 2, 1, [6], 2, include_self=False, include_positions=True,
                  diffusion=False)
+    fixtures("gauges")
 
 
 # --------------------------------------------------------------------- bench
@@ -355,7 +476,7 @@ def bench(path, epochs, threads, diffusion=True):
 
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "fixtures":
-        fixtures()
+        fixtures(sys.argv[2] if len(sys.argv) > 2 else "all")
     elif len(sys.argv) >= 4 and sys.argv[1] == "bench":
         bench(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 1,
               diffusion="nodiff" not in sys.argv[5:])

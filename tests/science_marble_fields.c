@@ -11,8 +11,11 @@
  *    smallest linear-vortex distance. In flat mode (no local gauges) the
  *    features are not exactly rotation invariant (channel vectors mix under a
  *    global rotation of signal and directions), so for the vortex pair only
- *    d(vortex pair) < the smallest linear-vortex distance is required; exact
- *    invariance needs local gauges (not supported by the model yet).
+ *    d(vortex pair) < the smallest linear-vortex distance is required;
+ *  - inner-product mode with local gauges (frames oriented by the geometry,
+ *    so the pipeline is exactly rotation equivariant): both rotated copies
+ *    come out close, d(pair) < 0.25 x the smallest linear-vortex distance
+ *    and d(vortex pair) < 2 x the split-half noise floor.
  * Reduced: 20 epochs (the reference trains longer). */
 #include "test.h"
 #include "ndyn/analysis.h"
@@ -23,7 +26,7 @@
 
 /* Fit on the four fields, embed, and fill dist (4, 4) plus half[c] = OT
  * distance between two random halves of field c. */
-static void run_mode(int inner, double *dist, double *half)
+static void run_mode(int inner, int gauges, double *dist, double *half)
 {
     ndyn_sim_fields_params fp;
     ndyn_sim_fields_defaults(&fp);
@@ -36,6 +39,7 @@ static void run_mode(int inner, double *dist, double *half)
     CHECK_OK(ndyn_dataset_get(ds, "condition", &cond));
     ndyn_geom_params gp;
     ndyn_geom_params_default(&gp);
+    gp.local_gauges = gauges;
     ndyn_geom_data *g = NULL;
     CHECK_OK(ndyn_geom_prepare_arrays(pos->data, vel->data, pos->shape[0], 2, 2, cond->data, NULL,
                                       NULL, &gp, &g));
@@ -46,6 +50,7 @@ static void run_mode(int inner, double *dist, double *half)
     ndyn_marble_params_default(&p);
     p.epochs = 20;
     p.inner_product = inner;
+    p.local_gauges = gauges;
     ndyn_marble_model *m = NULL;
     CHECK_OK(ndyn_marble_model_new(&p, 2, 2, 2, &m));
     double t0 = ndyn_time_now();
@@ -75,8 +80,8 @@ static void run_mode(int inner, double *dist, double *half)
         half[c] = hd[1];
         free(x); free(lab); free(perm);
     }
-    fprintf(stderr, "%s mode (fit %.1fs): dist\n", inner ? "inner-product" : "embedding-aware",
-            ndyn_time_now() - t0);
+    fprintf(stderr, "%s mode%s (fit %.1fs): dist\n", inner ? "inner-product" : "embedding-aware",
+            gauges ? " with local gauges" : "", ndyn_time_now() - t0);
     for (int i = 0; i < 4; i++)
         fprintf(stderr, "  %-13s %.4f %.4f %.4f %.4f   split-half %.4f\n", ndyn_sim_field_name(i),
                 dist[i * 4], dist[i * 4 + 1], dist[i * 4 + 2], dist[i * 4 + 3], half[i]);
@@ -91,7 +96,7 @@ TEST(embedding_aware_separates_all_four)
 {
     ndyn_set_num_threads(1);
     double d[16], h[4];
-    run_mode(0, d, h);
+    run_mode(0, 0, d, h);
     double floor = fmax(fmax(h[0], h[1]), fmax(h[2], h[3]));
     for (int i = 0; i < 4; i++)
         for (int j = i + 1; j < 4; j++)
@@ -103,7 +108,7 @@ TEST(inner_product_is_rotation_invariant)
 {
     ndyn_set_num_threads(1);
     double d[16], h[4];
-    run_mode(1, d, h);
+    run_mode(1, 0, d, h);
     /* 0 linear left, 1 linear right, 2 vortex right, 3 vortex left */
     double lv = fmin(fmin(d[0 * 4 + 2], d[0 * 4 + 3]), fmin(d[1 * 4 + 2], d[1 * 4 + 3]));
     CHECKF(d[0 * 4 + 1] < 0.25 * lv, "linear pair %.4f vs linear-vortex %.4f", d[1], lv);
@@ -112,4 +117,20 @@ TEST(inner_product_is_rotation_invariant)
             d[1] / lv, d[11] / lv);
 }
 
-RUN_TESTS(T(embedding_aware_separates_all_four), T(inner_product_is_rotation_invariant))
+TEST(inner_product_local_gauges_rotation_invariant)
+{
+    ndyn_set_num_threads(1);
+    double d[16], h[4];
+    run_mode(1, 1, d, h);
+    double lv = fmin(fmin(d[0 * 4 + 2], d[0 * 4 + 3]), fmin(d[1 * 4 + 2], d[1 * 4 + 3]));
+    double floor = fmax(fmax(h[0], h[1]), fmax(h[2], h[3]));
+    fprintf(stderr, "inner-product mode with local gauges: d(linear pair)/lv = %.3f, "
+            "d(vortex pair)/lv = %.3f, noise floor/lv = %.3f\n", d[1] / lv, d[11] / lv, floor / lv);
+    CHECKF(d[0 * 4 + 1] < 0.25 * lv, "linear pair %.4f vs linear-vortex %.4f", d[1], lv);
+    CHECKF(d[2 * 4 + 3] < 0.25 * lv, "vortex pair %.4f vs linear-vortex %.4f", d[11], lv);
+    CHECKF(d[2 * 4 + 3] < 2 * floor, "vortex pair %.4f vs split-half noise floor %.4f", d[11],
+           floor);
+}
+
+RUN_TESTS(T(embedding_aware_separates_all_four), T(inner_product_is_rotation_invariant),
+          T(inner_product_local_gauges_rotation_invariant))

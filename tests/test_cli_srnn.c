@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ndyn/io.h"
+#include "ndyn/core.h"
 
 static int run(const char *args)
 {
@@ -51,8 +52,8 @@ TEST(cli_pipeline)
 {
     char in[256], model[256], hist[256], post[256], pred[256], samp[256], flow[256], args[2048];
     t_tmp("srnn_in.npz", in, sizeof in);
-    t_tmp("srnn_model.npz", model, sizeof model);
-    t_tmp("srnn_model.history.npz", hist, sizeof hist);
+    t_tmp("srnn_cli_model.npz", model, sizeof model);
+    t_tmp("srnn_cli_model.history.npz", hist, sizeof hist);
     t_tmp("srnn_post.npz", post, sizeof post);
     t_tmp("srnn_pred.npz", pred, sizeof pred);
     t_tmp("srnn_samp.npz", samp, sizeof samp);
@@ -139,4 +140,65 @@ TEST(cli_errors)
     CHECK(run("srnn infer -q --model does/not/exist.npz --data x --out y") == 1);
 }
 
-RUN_TESTS(T(cli_pipeline), T(cli_errors))
+/* Poisson counts (3 trials x 20 steps x 4 channels) */
+static void write_counts(const char *path)
+{
+    ndyn_array *y = ndyn_array_alloc3(NDYN_F64, 3, 20, 4);
+    double *yd = y->data;
+    ndyn_rng r;
+    ndyn_rng_init(&r, 4, 0);
+    for (int i = 0; i < 3 * 20; i++)
+        for (int j = 0; j < 4; j++) yd[i * 4 + j] = (double)ndyn_rng_poisson(&r, (i % 20) < 10 ? 1.0 + j : 4.0 - j);
+    const char *names[] = {"y"};
+    const ndyn_array *arrs[] = {y};
+    ndyn_npz_write(path, 1, names, arrs, 0);
+    ndyn_array_free(y);
+}
+
+TEST(cli_heldout)
+{
+    char in[256], model[256], post[256], args[2048];
+    t_tmp("srnn_counts.npz", in, sizeof in);
+    t_tmp("srnn_cli_heldout_model.npz", model, sizeof model);
+    t_tmp("srnn_cli_heldout_post.npz", post, sizeof post);
+    write_counts(in);
+    const char *tiny = "-K 2 -H 2 --emission poisson --init-epochs 3 --epochs 3 --emission-hidden 4 --sampler-hidden 4 --eval-every 3";
+    snprintf(args, sizeof args, "srnn fit -q --data %s --out %s %s --heldout-neurons 3,1", in, model, tiny);
+    CHECK(run(args) == 0);
+    snprintf(args, sizeof args, "srnn infer -q --model %s --data %s --out %s", model, in, post);
+    CHECK(run(args) == 0);
+    ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_dataset_load(post, &ds));
+    if (ds) {
+        const ndyn_array *a = NULL;
+        CHECK_OK(ndyn_dataset_get(ds, "heldout", &a));
+        if (a) CHECK(a->size == 2 && ndyn_array_get(a, 0) == 1 && ndyn_array_get(a, 1) == 3);
+        a = NULL;
+        CHECK_OK(ndyn_dataset_get(ds, "cobps", &a));
+        if (a) CHECK(isfinite(ndyn_array_get(a, 0)));
+        a = NULL;
+        CHECK_OK(ndyn_dataset_get(ds, "cosmooth_mse", &a));
+        if (a) CHECK(ndyn_array_get(a, 0) >= 0);
+    }
+    ndyn_dataset_free(ds);
+    /* --cosmooth is for models fitted on all channels */
+    snprintf(args, sizeof args, "srnn infer -q --model %s --data %s --out %s --cosmooth 0", model, in, post);
+    CHECK(run(args) == 2);
+    snprintf(args, sizeof args, "srnn fit -q --data %s --out %s %s --heldout-frac 0.5", in, model, tiny);
+    CHECK(run(args) == 0);
+    /* bad usage (2) and bad lists the library rejects (1) */
+    snprintf(args, sizeof args, "srnn fit -q --data %s --out %s %s --heldout-neurons 4", in, model, tiny);
+    CHECK(run(args) == 2); /* channel out of range */
+    snprintf(args, sizeof args, "srnn fit -q --data %s --out %s %s --heldout-neurons 1 --heldout-frac 0.5", in, model, tiny);
+    CHECK(run(args) == 2);
+    snprintf(args, sizeof args, "srnn fit -q --data %s --out %s %s --heldout-frac 1", in, model, tiny);
+    CHECK(run(args) == 2);
+    snprintf(args, sizeof args, "srnn fit -q --data %s --out %s %s --heldout-frac abc", in, model, tiny);
+    CHECK(run(args) == 2);
+    snprintf(args, sizeof args, "srnn fit -q --data %s --out %s %s --heldout-neurons 0,1,2,3", in, model, tiny);
+    CHECK(run(args) == 1); /* no channel left for the encoder */
+    snprintf(args, sizeof args, "srnn fit -q --data %s --out %s %s --heldout-neurons 2,2", in, model, tiny);
+    CHECK(run(args) == 1); /* listed twice */
+}
+
+RUN_TESTS(T(cli_pipeline), T(cli_errors), T(cli_heldout))

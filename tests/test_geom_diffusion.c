@@ -145,6 +145,77 @@ TEST(scalar_diffusion_equals_expm)
     free(X);
 }
 
+/* Without eigenpairs, row subsets come from the cached Chebyshev basis: at
+ * changing t they equal the dense expm (n = 250) and the full expansion; the
+ * memory-bound fallback (a full expansion per t) gives the same rows. */
+static void warn_count(const char *msg, void *user) { (void)msg; (*(int *)user)++; }
+
+TEST(chebyshev_rows_from_cached_basis)
+{
+    size_t n = 250, c = 2;
+    double *X = cloud2(n, 2);
+    ndyn_geom_data *gc = prep2(X, n, 0);
+    if (!gc) { free(X); return; }
+    double *L = dense_lrw(gc);
+    double *f = malloc(n * c * sizeof *f);
+    for (size_t i = 0; i < n; i++) { f[i * c] = cos(2 * X[2 * i]); f[i * c + 1] = X[2 * i] * X[2 * i + 1]; }
+    ndyn_geom_heat *h = NULL, *hf = NULL;
+    CHECK_OK(ndyn_geom_heat_new(gc, f, c, &h));
+    CHECK_OK(ndyn_geom_heat_new(gc, f, c, &hf));
+    ndyn_geom_heat_set_basis_bytes(hf, 0);   /* always the full expansion */
+    size_t rows[5] = {249, 0, 101, 101, 37};
+    double Hr[10], dHr[10], Hq[10], dHq[10], Hp[10], Hm[10];
+    double *Hall = malloc(n * c * sizeof *Hall), *dHall = malloc(n * c * sizeof *dHall);
+    const double ts[5] = {0.02, 3.0, 0.7, 12.0, 0.7};
+    for (int k = 0; k < 5; k++) {
+        double t = ts[k];
+        double *E = expm_t(L, n, t);
+        CHECK_OK(ndyn_geom_heat_apply(h, t, rows, 5, Hr, dHr));
+        CHECK_OK(ndyn_geom_heat_apply(hf, t, rows, 5, Hq, dHq));
+        CHECK_OK(ndyn_geom_heat_apply(h, t, NULL, n, Hall, dHall));  /* basis exists: all rows from it */
+        double ed = 0, ef = 0, efd = 0, ea = 0;
+        for (size_t q = 0; q < 5; q++)
+            for (size_t r = 0; r < c; r++) {
+                double s = 0;
+                for (size_t j = 0; j < n; j++) s += E[rows[q] * n + j] * f[j * c + r];
+                ed = fmax(ed, fabs(Hr[q * c + r] - s));
+                ef = fmax(ef, fabs(Hr[q * c + r] - Hq[q * c + r]));
+                efd = fmax(efd, fabs(dHr[q * c + r] - dHq[q * c + r]));
+                ea = fmax(ea, fabs(Hall[rows[q] * c + r] - Hr[q * c + r]));
+            }
+        CHECKF(ed < 1e-10, "cached-basis rows vs dense expm at t = %g: %.3g", t, ed);
+        CHECKF(ef < 1e-12 && efd < 1e-12, "cached basis vs full expansion at t = %g: %.3g, d/dt %.3g", t, ef, efd);
+        CHECKF(ea < 1e-13, "all rows vs row subset at t = %g: %.3g", t, ea);
+        double hh = 1e-4 * t, err = 0, scale = 0;
+        CHECK_OK(ndyn_geom_heat_apply(h, t + hh, rows, 5, Hp, NULL));
+        CHECK_OK(ndyn_geom_heat_apply(h, t - hh, rows, 5, Hm, NULL));
+        for (size_t q = 0; q < 5 * c; q++) {
+            double fd = (Hp[q] - Hm[q]) / (2 * hh);
+            err = fmax(err, fabs(fd - dHr[q]));
+            scale = fmax(scale, fabs(fd));
+        }
+        CHECKF(err <= 1e-6 * scale, "d/dt at t = %g: error %.3g, scale %.3g", t, err, scale);
+        free(E);
+    }
+    /* a bound too small for t: one warning, the full expansion, same rows */
+    int warned = 0;
+    ndyn_set_warn_handler(warn_count, &warned);
+    ndyn_geom_heat_set_basis_bytes(h, 10 * n * c * sizeof(double));
+    CHECK_OK(ndyn_geom_heat_apply(h, 12.0, rows, 5, Hr, dHr));
+    CHECK_OK(ndyn_geom_heat_apply(h, 12.5, rows, 5, Hp, NULL));
+    CHECK_OK(ndyn_geom_heat_apply(hf, 12.0, rows, 5, Hq, dHq));
+    ndyn_set_warn_handler(NULL, NULL);
+    CHECK(warned == 1);
+    for (size_t q = 0; q < 5 * c; q++) {
+        CHECK_CLOSE(Hr[q], Hq[q], 1e-14, 0);
+        CHECK_CLOSE(dHr[q], dHq[q], 1e-14, 0);
+    }
+    ndyn_geom_heat_free(h); ndyn_geom_heat_free(hf);
+    free(L); free(f); free(Hall); free(dHall);
+    ndyn_geom_data_free(gc);
+    free(X);
+}
+
 /* Vector diffusion (spec §9) against the dense formula with expm(-t Lc),
  * Lc built here from L_rw and the connections: block (i,j) = L_rw[i,j] R_ij. */
 TEST(vector_diffusion_equals_dense)
@@ -235,4 +306,5 @@ TEST(vector_diffusion_equals_dense)
     free(X); free(F);
 }
 
-RUN_TESTS(T(scalar_diffusion_equals_expm), T(vector_diffusion_equals_dense))
+RUN_TESTS(T(scalar_diffusion_equals_expm), T(chebyshev_rows_from_cached_basis),
+          T(vector_diffusion_equals_dense))

@@ -212,5 +212,48 @@ TEST(manifold_dim_rule)
     CHECK_FAILS(ndyn_geom_manifold_dim(s, 2, 3, 1.5, &m), NDYN_EINVAL);
 }
 
+/* The frames' orientation is fixed by the geometry: rotating and reflecting
+ * the points maps every frame by the same orthogonal Q, signs included
+ * (without the rule an eigenvector's sign follows the coordinate axes). */
+TEST(frames_are_rotation_equivariant)
+{
+    size_t n = 400;
+    double *X = sphere(n, 11), *Y = malloc(n * 3 * sizeof *Y);
+    /* Q: a rotation about (1, 2, 2)/3 by 1 radian, then a reflection x -> -x */
+    double u[3] = {1.0 / 3, 2.0 / 3, 2.0 / 3}, c = cos(1.0), s = sin(1.0), Q[9];
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            double cr = 0;
+            if (a != b) {
+                int k = 3 - a - b;
+                double sg = ((a + 1) % 3 == b) ? -1.0 : 1.0;
+                cr = sg * u[k];
+            }
+            Q[a * 3 + b] = (a == 0 ? -1.0 : 1.0) * (c * (a == b) + s * cr + (1 - c) * u[a] * u[b]);
+        }
+    for (size_t i = 0; i < n; i++)
+        for (int a = 0; a < 3; a++) {
+            double v = 0;
+            for (int b = 0; b < 3; b++) v += Q[a * 3 + b] * X[i * 3 + (size_t)b];
+            Y[i * 3 + (size_t)a] = v;
+        }
+    ndyn_geom_data *g1 = prep(X, n, 3, 10, 2), *g2 = prep(Y, n, 3, 10, 2);
+    if (g1 && g2) {
+        double worst = 0;
+        for (size_t i = 0; i < n; i++)
+            for (int p = 0; p < 2; p++)
+                for (int a = 0; a < 3; a++) {
+                    double qt = 0;
+                    for (int b = 0; b < 3; b++) qt += Q[a * 3 + b] * g1->frames[(i * 3 + (size_t)b) * 2 + (size_t)p];
+                    worst = fmax(worst, fabs(qt - g2->frames[(i * 3 + (size_t)a) * 2 + (size_t)p]));
+                }
+        CHECKF(worst < 1e-9, "max |Q T - T'| = %.3g", worst);
+    }
+    ndyn_geom_data_free(g1);
+    ndyn_geom_data_free(g2);
+    free(X); free(Y);
+}
+
 RUN_TESTS(T(sphere_tangents_orthogonal_to_normal), T(surface_in_r5_has_dim_2),
-          T(flat_plane_connections_are_identity), T(manifold_dim_rule))
+          T(flat_plane_connections_are_identity), T(manifold_dim_rule),
+          T(frames_are_rotation_equivariant))

@@ -4,69 +4,10 @@
  * model, minibatch embedding = full transform (check 9), inner products with
  * O = I (check 8), model files. */
 #include "test.h"
-#include "marble_fixture.h"
 #include "marble/marble_internal.h"
+#include "marble_fixture.h"
 
 #define NONE ((size_t)-1)
-
-/* Offset and length of a named parameter group ("t", "O", "W0", "b0", "gamma0", ...). */
-static int slot(const ndyn_marble_model *m, const char *name, size_t *off, size_t *len)
-{
-    if (!strcmp(name, "t")) { *off = m->off_t; *len = 1; return 1; }
-    if (!strcmp(name, "O")) {
-        if (m->off_o == NONE) return 0;
-        *off = m->off_o; *len = m->n_channels * m->s * m->s; return 1;
-    }
-    char kind[16];
-    int l;
-    if (sscanf(name, "%15[a-zA-Z]%d", kind, &l) != 2 || l < 0 || (size_t)l >= m->n_layers) return 0;
-    const mb_layer *L = &m->layer[l];
-    size_t o = NONE, n = L->out;
-    if (!strcmp(kind, "W")) { o = L->w; n = L->in * L->out; }
-    else if (!strcmp(kind, "b")) o = L->b;
-    else if (!strcmp(kind, "gamma")) o = L->gamma;
-    else if (!strcmp(kind, "beta")) o = L->beta;
-    if (o == NONE) return 0;
-    *off = o; *len = n;
-    return 1;
-}
-
-static const char *groups[] = {"t", "O", "W0", "b0", "gamma0", "beta0", "W1", "b1", "gamma1",
-                               "beta1", "W2", "b2", NULL};
-
-static void load_weights(ndyn_marble_model *m, const tfix *f, const char *prefix)
-{
-    for (int i = 0; groups[i]; i++) {
-        size_t off, len;
-        char key[64];
-        snprintf(key, sizeof key, "%s%s", prefix, groups[i]);
-        const ndyn_array *a = tf_get(f, key);
-        if (!slot(m, groups[i], &off, &len)) { CHECK(a == NULL || !strcmp(groups[i], "O")); continue; }
-        CHECKF(a && a->size == len, "%s", key);
-        if (a && a->size == len) memcpy(m->params + off, a->data, len * sizeof(double));
-    }
-}
-
-static void compare(const double *got, const tfix *f, const ndyn_marble_model *m,
-                    const char *prefix, double tol)
-{
-    for (int i = 0; groups[i]; i++) {
-        size_t off, len;
-        char key[64];
-        snprintf(key, sizeof key, "%s%s", prefix, groups[i]);
-        if (!slot(m, groups[i], &off, &len)) continue;
-        const double *want = tf_f64(f, key);
-        CHECKF(want != NULL, "%s", key);
-        if (!want) continue;
-        double err = 0, scale = 1e-12;
-        for (size_t k = 0; k < len; k++) {
-            double e = fabs(got[off + k] - want[k]);
-            if (e > err) err = e;
-            if (fabs(want[k]) > scale) scale = fabs(want[k]);
-        }
-        CHECKF(err <= tol * (1 + scale), "%s max abs err %.3g (scale %.3g)", key, err, scale);
-    }
-}
 
 TEST(feature_and_param_counts)
 {

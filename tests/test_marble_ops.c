@@ -108,4 +108,64 @@ static void compare(int n_eig)
 TEST(renumbered_equals_plain_spectral) { compare(-1); }
 TEST(renumbered_equals_plain_chebyshev) { compare(0); }
 
-RUN_TESTS(T(renumbered_equals_plain_spectral), T(renumbered_equals_plain_chebyshev))
+/* Without eigenpairs the model reads rows of H_t f from geom's cached
+ * Chebyshev basis: its embedding (whole transform and a minibatch) equals the
+ * one from the complete spectrum (exact H_t) at several t, and a short fit
+ * with changing t runs on it. */
+TEST(chebyshev_basis_equals_full_spectrum)
+{
+    ndyn_sim_fields_params fp;
+    ndyn_sim_fields_defaults(&fp);
+    fp.n = 40;
+    ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_sim_fields(&fp, &ds));
+    const ndyn_array *pos, *vel, *cond;
+    ndyn_dataset_get(ds, "pos", &pos);
+    ndyn_dataset_get(ds, "vel", &vel);
+    ndyn_dataset_get(ds, "condition", &cond);
+    ndyn_geom_params gp;
+    ndyn_geom_params_default(&gp);
+    gp.k = 10;
+    ndyn_geom_data *gs = NULL, *gc = NULL;
+    gp.n_eigenvectors = -1;
+    CHECK_OK(ndyn_geom_prepare_arrays(pos->data, vel->data, pos->shape[0], 2, 2, cond->data, NULL,
+                                      NULL, &gp, &gs));
+    gp.n_eigenvectors = 0;
+    CHECK_OK(ndyn_geom_prepare_arrays(pos->data, vel->data, pos->shape[0], 2, 2, cond->data, NULL,
+                                      NULL, &gp, &gc));
+    ndyn_marble_ops *os = NULL, *oc = NULL;
+    if (gs) CHECK_OK(ndyn_marble_ops_from_geom(gs, &os));
+    if (gc) CHECK_OK(ndyn_marble_ops_from_geom(gc, &oc));
+    if (!os || !oc) goto done;
+    CHECK(os->data.n_eig == gs->n && oc->data.n_eig == 0 && oc->data.heat_fn);
+    size_t n = gs->n, E = 3;
+    ndyn_marble_params p;
+    ndyn_marble_params_default(&p);
+    double *a = malloc(n * E * sizeof(double)), *b = malloc(n * E * sizeof(double));
+    const double taus[3] = {0.05, 2.0, 0.6};
+    for (int k = 0; k < 3; k++) {
+        p.tau0 = taus[k];
+        ndyn_marble_model *m = NULL;
+        CHECK_OK(ndyn_marble_model_new(&p, 2, (size_t)gs->d, 2, &m));
+        if (!m) break;
+        CHECK_OK(ndyn_marble_transform(m, &os->data, a));
+        CHECK_OK(ndyn_marble_transform(m, &oc->data, b));
+        double err = 0;
+        for (size_t i = 0; i < n * E; i++) err = fmax(err, fabs(a[i] - b[i]));
+        CHECKF(err < 1e-9, "t = %g: Chebyshev basis vs full spectrum embedding %.3g", taus[k], err);
+        int32_t nodes[4] = {3, (int32_t)n - 1, 3, 17};
+        double c4[12];
+        CHECK_OK(ndyn_marble_embed_nodes(m, &oc->data, nodes, 4, c4));
+        for (int i = 0; i < 4; i++)
+            for (size_t j = 0; j < E; j++) CHECK_CLOSE(c4[i * 3 + j], a[(size_t)nodes[i] * E + j], 1e-9, 0);
+        ndyn_marble_model_free(m);
+    }
+    free(a); free(b);
+done:
+    ndyn_marble_ops_free(os); ndyn_marble_ops_free(oc);
+    ndyn_geom_data_free(gs); ndyn_geom_data_free(gc);
+    ndyn_dataset_free(ds);
+}
+
+RUN_TESTS(T(renumbered_equals_plain_spectral), T(renumbered_equals_plain_chebyshev),
+          T(chebyshev_basis_equals_full_spectrum))

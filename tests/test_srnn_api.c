@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ndyn/io.h"
 #include "ndyn/srnn.h"
 
 static void tiny(ndyn_srnn_params *p)
@@ -279,5 +280,60 @@ TEST(fit_variants)
     }
 }
 
+TEST(model_file_nn_format_and_legacy)
+{
+    /* a model file of the earlier SRNN-only layout (srnn_format 1, written by ndyn before
+     * the move to the nn model file: `srnn fit -K 2 -H 2 --emission-hidden 4
+     * --sampler-hidden 4` on 3 channels) still loads: its arrays read raw from the npz are the
+     * model's blocks */
+    ndyn_srnn_model *m = NULL, *m2 = NULL;
+    const char *leg = NDYN_TEST_FIXTURES "/srnn/legacy_model_v1.npz";
+    CHECK_OK(ndyn_srnn_load(leg, &m));
+    ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_dataset_load(leg, &ds));
+    if (!m || !ds) {
+        ndyn_srnn_model_free(m);
+        ndyn_dataset_free(ds);
+        return;
+    }
+    CHECK(m->p.K == 2 && m->p.H == 2 && m->N == 3 && m->p.sampler_hidden == 4 && m->p.n_emission_hidden == 1);
+    const char *names[] = {"pi", "trans_W", "dyn_W", "emis_W0", "emis_b1", "encb_Wh", "s1_W", "m_b", "logvar_q"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const ndyn_array *a;
+        double *v;
+        size_t n;
+        CHECK_OK(ndyn_dataset_get(ds, names[i], &a));
+        CHECK_OK(ndyn_srnn_param_view(m, names[i], &v, &n));
+        CHECK(a->size == n && !memcmp(a->data, v, n * sizeof(double)));
+    }
+    CHECK(m->hist.n == 2);
+    ndyn_dataset_free(ds);
+    /* saved again it is an nn model file (kind "srnn", checksummed) that loads back bit for bit */
+    char path[256];
+    t_tmp("srnn_api_nn_model.npz", path, sizeof path);
+    CHECK_OK(ndyn_srnn_save(m, path));
+    ds = NULL;
+    CHECK_OK(ndyn_dataset_load(path, &ds));
+    if (ds) {
+        CHECK(ndyn_dataset_find(ds, "meta") && ndyn_dataset_find(ds, "hparams") && ndyn_dataset_find(ds, "param/dyn_W"));
+        const ndyn_named_array *na = ndyn_dataset_find(ds, "param/dyn_W");
+        const ndyn_array *a = na ? na->array : NULL;
+        if (a) CHECK(a->ndim == 3 && a->shape[0] == 2 && a->shape[1] == 2 && a->shape[2] == 2);
+    }
+    ndyn_dataset_free(ds);
+    ndyn_error_clear();
+    CHECK_OK(ndyn_srnn_load(path, &m2));
+    if (m2) {
+        CHECK(m2->n_theta == m->n_theta && !memcmp(m2->theta, m->theta, m->n_theta * sizeof(double)));
+        CHECK(m2->p.seed == m->p.seed && m2->hist.n == m->hist.n && m2->hist.epoch[1] == m->hist.epoch[1]);
+        CHECK(memcmp(&m2->train_elbo, &m->train_elbo, sizeof(double)) == 0);
+    }
+    ndyn_srnn_model_free(m2);
+    ndyn_srnn_model_free(m);
+    /* a file that is not an SRNN model is refused */
+    m2 = NULL;
+    CHECK_FAILS(ndyn_srnn_load(NDYN_TEST_FIXTURES "/srnn/compat_ref.npz", &m2), NDYN_EFORMAT);
+}
+
 RUN_TESTS(T(bad_params_and_data), T(fit_variants), T(fit_save_load_infer), T(filter_matches_smoother_at_last_step),
-          T(entropy_of_q))
+          T(entropy_of_q), T(model_file_nn_format_and_legacy))

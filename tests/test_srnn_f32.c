@@ -123,6 +123,17 @@ TEST(f32_compat_fixed_variances)
     compare(&p, 0, 0.0);
 }
 
+TEST(f32_heldout_channels)
+{
+    /* co-smoothing: the encoders read the held-in channels only, in both precisions */
+    ndyn_srnn_params p;
+    defaults(&p);
+    static const int held[2] = {3, 1};
+    p.heldout = held;
+    p.n_heldout = 2;
+    compare(&p, 0, 0.0);
+}
+
 TEST(f32_training_follows_f64)
 {
     /* same seed, data and noise draws: the two loss curves stay together */
@@ -166,4 +177,4 @@ TEST(f32_bad_precision)
 }
 
 RUN_TESTS(T(f32_gaussian), T(f32_gaussian_cross_entropy_tanh), T(f32_poisson_causal),
-          T(f32_compat_fixed_variances), T(f32_training_follows_f64), T(f32_bad_precision))
+          T(f32_compat_fixed_variances), T(f32_heldout_channels), T(f32_training_follows_f64), T(f32_bad_precision))

@@ -230,10 +230,24 @@ int ndyn_geom_heat_new(const ndyn_geom_data *g, const double *f, size_t c,
                        ndyn_geom_heat **out);
 void ndyn_geom_heat_free(ndyn_geom_heat *h);
 /* Hf (nsel, c) = (H_t f)[rows], dHf (nsel, c) = (d/dt H_t f)[rows] (dHf may
- * be NULL). rows == NULL means all n rows in order. Spectral: O(nsel k c);
- * Chebyshev: one full expmv per distinct t (the last result is cached). */
+ * be NULL). rows == NULL means all n rows in order. Spectral: O(nsel k c).
+ * Chebyshev: a row subset builds (once) and reads linalg's cached basis
+ * V_k = T_k(L_sym - I) D^{1/2} f, O(nsel K c) per call with K ~ 8 sqrt(t) + 20
+ * terms, extended when t grows; all rows use the basis when it exists, else
+ * one full expansion (the last full result is cached by t). When t needs
+ * more terms than the memory bound allows, every distinct t falls back to a
+ * full expansion (one warning). */
 int ndyn_geom_heat_apply(ndyn_geom_heat *h, double t, const size_t *rows, size_t nsel,
                          double *Hf, double *dHf);
+/* Chebyshev path only: the cached basis with at least `want` terms (built or
+ * extended now): term k of point i is V[i * row_stride + k * c .. + c), the
+ * s-vector T_k(L_sym - I) D^{1/2} f at i, so (H_t f)_i = D^{-1/2}_i sum_k
+ * c_k(t) V_ik with ndyn_cheb_heat_coefficients. Fails past the memory bound. */
+int ndyn_geom_heat_basis(ndyn_geom_heat *h, size_t want, const double **V, size_t *row_stride);
+/* Memory bound of the cached Chebyshev basis (default
+ * NDYN_GEOM_HEAT_BASIS_BYTES; 0: never build it). Drops a basis already built. */
+#define NDYN_GEOM_HEAT_BASIS_BYTES ((size_t)1 << 30)
+void ndyn_geom_heat_set_basis_bytes(ndyn_geom_heat *h, size_t max_bytes);
 
 /* Vector diffusion (spec §9, local gauges): u_i = T_iᵀ f_i; u <- exp(-t Lc) u;
  * u_i <- u_i (H_t|f|)_i / ((H_t 1)_i ||u_i||); out_i = T_i u_i. f, out, dout

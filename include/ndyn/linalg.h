@@ -107,6 +107,37 @@ int ndyn_expmv_cheb(const ndyn_csr *L, double t, const double *X, size_t c,
  * backward recurrence, normalised by I_0 + 2 sum I_k = e^t). */
 int ndyn_bessel_i_scaled(double t, int kmax, double *out);
 
+/* Number K of Chebyshev terms (k = 0..K) that ndyn_expmv_cheb keeps for t
+ * and tol (default 1e-14 when tol <= 0); -1 when t is out of [0, 1e5]. */
+int ndyn_heat_cheb_terms(double t, double tol);
+
+/* Cached Chebyshev basis of a fixed block X (n, c) for repeated heat actions
+ * at changing t: V_k = T_k(L - I) X (k = 0..K) is kept, so that rows of
+ * exp(-tL)X and of its t-derivative cost O(K c) each, with
+ *   exp(-tL)X = sum_k (2 - delta_k0) (-1)^k e^{-t} I_k(t) V_k.
+ * The basis grows lazily to the K that t needs (ndyn_heat_cheb_terms); it
+ * never holds more than max_bytes of terms: apply fails with NDYN_ENOMEM when
+ * t needs more (compare ndyn_heat_cheb_terms(t, tol) + 1 with
+ * ndyn_cheb_basis_max_terms() first to fall back to ndyn_expmv_cheb). L is
+ * borrowed and must outlive the basis; X is copied. */
+typedef struct ndyn_cheb_basis ndyn_cheb_basis;
+int ndyn_cheb_basis_new(const ndyn_csr *L, const double *X, size_t c, size_t max_bytes,
+                        ndyn_cheb_basis **out);
+void ndyn_cheb_basis_free(ndyn_cheb_basis *b);
+size_t ndyn_cheb_basis_max_terms(const ndyn_cheb_basis *b); /* bound on K + 1 */
+size_t ndyn_cheb_basis_terms(const ndyn_cheb_basis *b);     /* terms computed so far */
+/* The first `want` terms (extended if needed; at most max_terms): *V holds
+ * term k of row i at V[i * row_stride + k * c .. + c). Valid until the next
+ * call that extends the basis. */
+int ndyn_cheb_basis_view(ndyn_cheb_basis *b, size_t want, const double **V, size_t *row_stride);
+/* Coefficients of the expansion at t: ck[k] = (2 - delta_k0)(-1)^k e^{-t} I_k(t)
+ * and dk[k] = d ck / dt (dk may be NULL), k < nt. */
+int ndyn_cheb_heat_coefficients(double t, size_t nt, double *ck, double *dk);
+/* Y (nsel, c) = rows of exp(-tL)X (rows NULL: all n rows, nsel ignored);
+ * dY = d/dt of them (may be NULL). */
+int ndyn_cheb_basis_apply(ndyn_cheb_basis *b, double t, double tol, const size_t *rows,
+                          size_t nsel, double *Y, double *dY);
+
 /* Spectral heat action: Y = V diag(e^{-w t}) Vᵀ X. V (n, k), X (n, c),
  * Y (n, c), dY = -V diag(w e^{-w t}) Vᵀ X (may be NULL). */
 int ndyn_heat_spectral(size_t n, size_t k, const double *w, const double *V, double t,

@@ -9,8 +9,12 @@
  *   ndyn_marble_transform                                    embed every point
  *   ndyn_marble_save / ndyn_marble_load                      model files (.npz)
  *
- * Model (flat mode: the d = D coordinate axes are the directions):
- *   F   = H_t f                       diffusion, learnable t >= 1e-8 (§9)
+ * Model (flat mode: the d = D coordinate axes are the directions; with local
+ * gauges the signal, directions and features live in the tangent frames T_i,
+ * s = d = m, and every kernel transports f_j to frame i by R_ij, §6-7):
+ *   F   = H_t f                       diffusion, learnable t >= 1e-8 (§9);
+ *                                     local gauges: vector diffusion of
+ *                                     u = T^T f by exp(-t Lc), rescaled
  *   X0  = F, Xp = [K_1 X(p-1), ..., K_d X(p-1)], column r*d + c (§8)
  *   features: [pos if include_positions] + X0 (if include_self) + X1 ... Xo,
  *     each block L2-normalised per row with vec_norm; or, with inner_product,
@@ -62,6 +66,8 @@ typedef struct ndyn_marble_params {
     double lr_factor;       /* ReduceLROnPlateau factor (0.1) */
     int lr_patience;        /* ReduceLROnPlateau patience in epochs (10) */
     double lr_threshold;    /* ReduceLROnPlateau relative threshold (1e-4) */
+    int local_gauges;       /* the model works in local tangent frames; must equal
+                               the dataset's setting (ndyn_marble_data.local_gauges) (0) */
 } ndyn_marble_params;
 
 void ndyn_marble_params_default(ndyn_marble_params *p);
@@ -91,10 +97,23 @@ typedef struct ndyn_marble_data {
     int (*heat_fn)(void *ctx, double t, const size_t *rows, size_t nsel, double *Hf,
                    double *dHf);
     void *heat_ctx;
+    /* Optional, with heat_fn: the cached Chebyshev basis behind it (at least
+     * `want` terms): term k of point i is the s-vector V[r * row_stride + k s]
+     * with r = order[i] (i without order), and (H_t f)_i = sum_k c_k(t)
+     * V_rk / dhalf[i] (ndyn_cheb_heat_coefficients). Lets fit tabulate the
+     * features (ndyn_marble_set_feature_cache_bytes). */
+    int (*heat_basis_fn)(void *ctx, size_t want, const double **V, size_t *row_stride);
     /* Optional renumbering (NULL: identity): row i of these arrays is the
      * caller's point order[i]; order_inv is its inverse. Transform and
      * embed_nodes speak the caller's numbering. */
     const int32_t *order, *order_inv;
+    /* Local gauges (spec §6-7, manifold mode): 1 when signal is u_i = T_i^T f_i
+     * in frame coordinates (s = d = m) and every kernel entry (i, j) carries
+     * the connection R_ij (conn, (nnz, d, d) row-major, R_ii = I): block
+     * (i, j) of K_c is k_val[c][q] R_ij. heat_fn then returns the vector
+     * diffusion (§9) in frame coordinates. 0: flat mode, conn NULL. */
+    int local_gauges;
+    const double *conn;
 } ndyn_marble_data;
 
 /* Validate p alone (data == NULL) or against a dataset: ranges, shapes, and
@@ -109,11 +128,16 @@ int ndyn_marble_check_data(const ndyn_marble_data *data);
 size_t ndyn_marble_feature_count(const ndyn_marble_params *p, size_t s, size_t d, size_t dim);
 size_t ndyn_marble_param_count(const ndyn_marble_params *p, size_t s, size_t d, size_t dim);
 
-/* The model's view of a prepared geom dataset (flat mode): the kernels merged
- * into one CSR pattern, the eigenpairs if geom computed them, else geom's
- * Chebyshev heat action. The points are renumbered in breadth-first order of
- * the graph so that neighbourhoods are close in memory (data.order maps back;
- * transform outputs keep geom's order). Owns what it builds; borrows g. */
+/* The model's view of a prepared geom dataset: the kernels merged into one
+ * CSR pattern, the eigenpairs if geom computed them, else geom's Chebyshev
+ * heat action. With local gauges (geom frames present; the model then needs
+ * params.local_gauges = 1): the signal projected to the frames, the scalar
+ * kernel values and connections R_ij of the block kernels, and geom's vector
+ * diffusion (spectral when geom holds the connection Laplacian's eigenpairs,
+ * else Chebyshev) as heat_fn. The points are renumbered in breadth-first
+ * order of the graph so that neighbourhoods are close in memory (data.order
+ * maps back; transform outputs keep geom's order). Owns what it builds;
+ * borrows g. */
 struct ndyn_geom_data;
 typedef struct ndyn_marble_ops {
     ndyn_marble_data data;
@@ -127,6 +151,12 @@ typedef struct ndyn_marble_ops {
     uint8_t *mask;
     size_t *rows;        /* scratch of the heat callback */
     size_t rows_cap;
+    /* local gauges */
+    const struct ndyn_geom_data *g;  /* borrowed (vector diffusion) */
+    double *conn;        /* (nnz, m, m) */
+    double vt;           /* t of the cached vector diffusion (NAN: none) */
+    double *vu, *dvu;    /* (n, m) cached diffused signal in frames, d/dt (geom order) */
+    double *vw, *dvw;    /* (n, D) scratch: world coordinates */
 } ndyn_marble_ops;
 int ndyn_marble_ops_from_geom(const struct ndyn_geom_data *g, ndyn_marble_ops **out);
 void ndyn_marble_ops_free(ndyn_marble_ops *ops);
@@ -144,6 +174,25 @@ double ndyn_marble_model_diffusion_time(const ndyn_marble_model *m);
 int ndyn_marble_model_epoch(const ndyn_marble_model *m);   /* epochs trained */
 /* Change the epoch total of a (loaded) model before resuming. */
 int ndyn_marble_set_epochs(ndyn_marble_model *m, int epochs);
+/* The geometry (graph, k, delta, spacing, gauges, eigenpairs, seed, ...) of
+ * the data the model is fitted on; saved in the model file so that raw point
+ * clouds can be prepared the same way for embedding. set with NULL forgets
+ * it; get returns 1 and fills *gp when the model records one, else 0. */
+struct ndyn_geom_params;
+int ndyn_marble_set_geometry(ndyn_marble_model *m, const struct ndyn_geom_params *gp);
+int ndyn_marble_geometry(const ndyn_marble_model *m, struct ndyn_geom_params *gp);
+
+/* Feature cache of ndyn_marble_fit (process-wide setting): when diffusion is
+ * off, uses eigenpairs or a Chebyshev basis (heat_basis_fn), fit tabulates
+ * every node's gradient-filter blocks once (n * T * W doubles, T = 1 without
+ * diffusion, n_eig, or the Chebyshev terms t needs, W = s(1 + d +
+ * ... + d^o)) and each batch reads its targets' rows instead of building
+ * o-hop neighbourhoods. Tables above max_bytes (default
+ * NDYN_MARBLE_FEATURE_CACHE_BYTES; 0 disables) are not built. Results are
+ * the same up to rounding. */
+#define NDYN_MARBLE_FEATURE_CACHE_BYTES ((size_t)512 << 20)
+void ndyn_marble_set_feature_cache_bytes(size_t max_bytes);
+size_t ndyn_marble_feature_cache_bytes(void);
 
 /* Training history, one entry per epoch. */
 typedef struct ndyn_marble_history {

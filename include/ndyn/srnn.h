@@ -86,6 +86,13 @@ typedef struct ndyn_srnn_params {
     double init_scale;          /* std of the initial weights ~ U(+-1/sqrt(fan_in)) x this (default 1) */
     uint64_t seed;              /* one seed for everything (default 131) */
     int precision;              /* ndyn_srnn_precision of the training steps (default f64) */
+    /* Co-smoothing (Neural Latents Benchmark protocol): channels the encoder never
+     * reads (0-based, any order, no repeats, at least one channel left in); the
+     * emission still predicts them, so training trials train their readout, and on
+     * other trials their rates are predicted from the held-in channels alone.
+     * Borrowed: the model keeps its own copy (default NULL, 0: none). */
+    const int *heldout;
+    size_t n_heldout;
 } ndyn_srnn_params;
 
 void ndyn_srnn_params_default(ndyn_srnn_params *p);
@@ -123,6 +130,8 @@ typedef struct ndyn_srnn_model {
     ndyn_srnn_history hist;   /* of the kept restart */
     double train_elbo;        /* final, per time step */
     double test_elbo;         /* final, per time step (NaN without test trials) */
+    int *heldout;             /* (n_heldout) sorted held-out channels, owned; p.heldout points here */
+    size_t n_heldout;
 } ndyn_srnn_model;
 
 /* A model with freshly initialised weights (seeded by p->seed). */
@@ -148,6 +157,9 @@ typedef struct ndyn_srnn_result {
     double state_error_raw; /* without matching (NaN without labels) */
     int *state_map;      /* (K) state -> label, or NULL */
     double mse, r2;      /* of yhat against y */
+    /* models fitted with held-out channels (NaN otherwise): the MSE of yhat on them,
+     * and for Poisson models co-bps, ndyn_srnn_cobps of yhat on them */
+    double cosmooth_mse, cobps;
 } ndyn_srnn_result;
 
 int ndyn_srnn_infer(const ndyn_srnn_model *m, const ndyn_srnn_data *d, ndyn_srnn_result **out);
@@ -165,12 +177,26 @@ int ndyn_srnn_predict(const ndyn_srnn_model *m, const ndyn_srnn_data *d, int k, 
 int ndyn_srnn_sample(const ndyn_srnn_model *m, size_t n, size_t T, uint64_t seed, double *y,
                      double *h, int *states);
 
-/* Co-smoothing: infer with the channels in `held_out` (n_held) replaced by
- * the model's own prediction is not possible for an amortised encoder, so
- * ndyn masks them to zero at the input and scores the reconstruction of the
- * held-out channels: mse over them. */
+/* Co-smoothing of a model fitted on all channels: the channels in `held_out`
+ * (n_held) are zeroed at the encoder's input and the reconstruction of them is
+ * scored: mse over them. (For the Neural Latents Benchmark protocol, fit with
+ * ndyn_srnn_params.heldout instead: ndyn_srnn_infer then reports cobps.) */
 int ndyn_srnn_cosmooth(const ndyn_srnn_model *m, const ndyn_srnn_data *d, const int *held_out,
                        size_t n_held, double *mse);
+
+/* Bits per spike of Poisson rates on channels `held` (n_held) over all trials of
+ * d, as the Neural Latents Benchmark scores co-smoothing:
+ *   (LL(rates) - LL(null)) / (n_spikes ln 2),  LL(r) = sum y log r - r (the
+ * log y! terms cancel), null = each channel's mean count over all trials and
+ * time steps of d. rates (total_T, N) over all channels, like
+ * ndyn_srnn_result.yhat. A channel without spikes contributes -sum r to LL
+ * (its null rate is 0). Fails when the held-out channels have no spikes or a
+ * rate is not positive where a count is. */
+int ndyn_srnn_cobps(const ndyn_srnn_data *d, const double *rates, const int *held, size_t n_held,
+                    double *bps);
+/* round(frac N) distinct channels (at least 1, at most N - 1) drawn with seed,
+ * sorted, into out (N); their number in *n. */
+int ndyn_srnn_heldout_pick(size_t N, double frac, uint64_t seed, int *out, size_t *n);
 
 /* Flow fields in the plane of the first two principal components of the
  * latent means of d: grid (G*G, 2), vel (K, G*G, 2), traj (total_T, 2),
@@ -191,8 +217,11 @@ int ndyn_srnn_filter_new(const ndyn_srnn_model *m, ndyn_srnn_filter **out);
 int ndyn_srnn_filter_step(ndyn_srnn_filter *f, const double *y, double *filt, double *h);
 void ndyn_srnn_filter_free(ndyn_srnn_filter *f);
 
-/* Model files: .npz with every parameter block by name, the configuration
- * and a format version; loading checks all of them. */
+/* Model files: an nn model file of kind "srnn" (docs/nn.md: versioned,
+ * CRC-32 checked) with the configuration as hyper-parameters, one tensor per
+ * parameter block, and the history, final ELBOs and held-out channels as
+ * extra arrays; loading checks all of them. The earlier SRNN-only layout
+ * (srnn_format 1 or 2) is still read. */
 int ndyn_srnn_save(const ndyn_srnn_model *m, const char *path);
 int ndyn_srnn_load(const char *path, ndyn_srnn_model **out);
 /* History as .npz: epoch, loss, train_elbo, test_elbo, lr, stage. */

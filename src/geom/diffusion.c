@@ -1,7 +1,9 @@
 /* Heat diffusion of scalar and vector signals (spec §9):
  * H_t = exp(-t L_rw) = D^{-1/2} exp(-t L_sym) D^{1/2}, applied spectrally
  * from the dataset's eigenpairs (cached f^ = Ψᵀ D^{1/2} f, any rows) or by
- * the Chebyshev expansion on L_sym (no eigendecomposition). */
+ * the Chebyshev expansion on L_sym (no eigendecomposition): row subsets from
+ * linalg's cached Chebyshev basis of D^{1/2} f (built at the first subset
+ * request), all rows by one full expansion unless the basis exists. */
 #include "geom_internal.h"
 
 #include <math.h>
@@ -16,6 +18,9 @@ struct ndyn_geom_heat {
     double *fs;      /* Chebyshev: (n, c) D^{1/2} f */
     double tc;       /* Chebyshev: t of the cached result, NAN if none */
     double *Y, *dY;  /* Chebyshev cache (n, c) */
+    ndyn_cheb_basis *basis; /* Chebyshev basis of fs, built on demand */
+    size_t basis_bytes;     /* its memory bound (0: never build it) */
+    int basis_warned;
 };
 
 int ndyn_geom_heat_new(const ndyn_geom_data *g, const double *f, size_t c, ndyn_geom_heat **out)
@@ -28,6 +33,7 @@ int ndyn_geom_heat_new(const ndyn_geom_data *g, const double *f, size_t c, ndyn_
     ndyn_geom_heat *h = ndyn_calloc(1, sizeof *h);
     if (!h) return NDYN_ENOMEM;
     h->g = g; h->n = n; h->c = c; h->tc = NAN;
+    h->basis_bytes = NDYN_GEOM_HEAT_BASIS_BYTES;
     h->spectral = g->neig > 0;
     double *fs = ndyn_malloc_array(n * c, sizeof(double));
     if (!fs) { free(h); return NDYN_ENOMEM; }
@@ -52,7 +58,64 @@ void ndyn_geom_heat_free(ndyn_geom_heat *h)
 {
     if (!h) return;
     free(h->fhat); free(h->fs); free(h->Y); free(h->dY);
+    ndyn_cheb_basis_free(h->basis);
     free(h);
+}
+
+void ndyn_geom_heat_set_basis_bytes(ndyn_geom_heat *h, size_t max_bytes)
+{
+    ndyn_cheb_basis_free(h->basis);
+    h->basis = NULL;
+    h->basis_bytes = max_bytes;
+    h->basis_warned = 0;
+}
+
+int ndyn_geom_heat_basis(ndyn_geom_heat *h, size_t want, const double **V, size_t *row_stride)
+{
+    if (h->spectral)
+        return ndyn_error(NDYN_EINVAL, "heat basis: the dataset has eigenpairs (spectral action)");
+    if (!h->basis) {
+        if (h->basis_bytes == 0) return ndyn_error(NDYN_ENOMEM, "heat basis: disabled (bound 0)");
+        int rc = ndyn_cheb_basis_new(&h->g->lsym, h->fs, h->c, h->basis_bytes, &h->basis);
+        if (rc) return rc;
+    }
+    return ndyn_cheb_basis_view(h->basis, want, V, row_stride);
+}
+
+/* Rows from the cached basis when it exists or rows are a subset and the
+ * bound allows the terms t needs: 1 done, 0 not applicable, < 0 error. */
+static int heat_from_basis(ndyn_geom_heat *h, double t, const size_t *rows, size_t nsel,
+                           double *Hf, double *dHf)
+{
+    const ndyn_geom_data *g = h->g;
+    size_t c = h->c;
+    if (!h->basis && (!rows || h->basis_bytes == 0)) return 0;
+    int K = ndyn_heat_cheb_terms(t, 0);
+    if (K < 0) return 0;
+    size_t per_term = h->n * c * sizeof(double);
+    size_t max_terms = h->basis ? ndyn_cheb_basis_max_terms(h->basis) : h->basis_bytes / per_term;
+    if ((size_t)K + 1 > max_terms) {
+        if (!h->basis_warned)
+            ndyn_warn("heat diffusion: t = %.4g needs %d Chebyshev terms, the cached basis "
+                      "holds at most %zu (%zu MiB); falling back to a full expansion per t "
+                      "(slower)", t, K + 1, max_terms, h->basis_bytes >> 20);
+        h->basis_warned = 1;
+        return 0;
+    }
+    if (!h->basis) {
+        int rc = ndyn_cheb_basis_new(&g->lsym, h->fs, c, h->basis_bytes, &h->basis);
+        if (rc) return -rc;
+    }
+    int rc = ndyn_cheb_basis_apply(h->basis, t, 0, rows, nsel, Hf, dHf);
+    if (rc) return -rc;
+    for (size_t r = 0; r < nsel; r++) {
+        double sc = g->dmhalf[rows ? rows[r] : r];
+        for (size_t q = 0; q < c; q++) {
+            Hf[r * c + q] *= sc;
+            if (dHf) dHf[r * c + q] *= sc;
+        }
+    }
+    return 1;
 }
 
 int ndyn_geom_heat_apply(ndyn_geom_heat *h, double t, const size_t *rows, size_t nsel, double *Hf,
@@ -90,6 +153,9 @@ int ndyn_geom_heat_apply(ndyn_geom_heat *h, double t, const size_t *rows, size_t
         return NDYN_OK;
     }
     if (!(h->tc == t)) {
+        int used = heat_from_basis(h, t, rows, nsel, Hf, dHf);
+        if (used < 0) return -used;
+        if (used) return NDYN_OK;
         int rc = ndyn_expmv_cheb(&g->lsym, t, h->fs, c, 0, h->Y, h->dY);
         if (rc) return rc;
         for (size_t i = 0; i < n; i++)

@@ -64,6 +64,21 @@ int ndyn_geom_tangents(const double *X, size_t n, size_t D, const ndyn_csr *G, i
                     Cm[a * D + b] = Cm[b * D + a] = s;
                 }
             ndyn_geom_jacobi_eig(D, Cm, w, V);
+            /* orient each direction so that the third moment of the
+             * neighbourhood's projections onto it is >= 0: a sign fixed by the
+             * geometry, so that rotating or reflecting the data rotates or
+             * reflects the frames with it (the sign of an eigenvector is
+             * otherwise arbitrary; it follows the coordinate axes here) */
+            for (size_t c = 0; c < D; c++) {
+                double m3 = 0;
+                for (size_t q = 0; q < cnt; q++) {
+                    double pr = 0;
+                    for (size_t d = 0; d < D; d++) pr += Y[q * D + d] * V[d * D + c];
+                    m3 += pr * pr * pr;
+                }
+                if (m3 < 0)
+                    for (size_t d = 0; d < D; d++) V[d * D + c] = -V[d * D + c];
+            }
             memcpy(frames + (size_t)i * D * D, V, D * D * sizeof(double));
             for (size_t q = 0; q < r; q++) sigma[(size_t)i * r + q] = sqrt(w[q] > 0 ? w[q] : 0);
         }

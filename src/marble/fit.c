@@ -93,6 +93,7 @@ int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble
         dst[fill[split[i]]++] = (int32_t)i;
     }
     if ((rc = mb_work_init(&w, m, g))) goto done;
+    if ((rc = mb_fcache_build(&w, m, g))) goto done;
     size_t cap = m->par.epochs > m->epoch ? (size_t)(m->par.epochs - m->epoch) : 1;
     int32_t *perm = ndyn_malloc_array(cnt[0], sizeof(int32_t));
     if (!perm) { rc = NDYN_ENOMEM; goto done; }

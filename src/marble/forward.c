@@ -7,6 +7,11 @@
  * prefix (cnt[k] rows). X^(p) is needed on S_{o-p} only, and row l of S_{o-p}
  * reads only rows of S_{o-p+1}: the targets' features equal the full-graph
  * ones exactly (spec §19 check 9).
+ *
+ * Local gauges (manifold mode, §7-8): X^(p-1) is read as (n m) x (W/m), its
+ * leading column factor the transported index r: column a (W/m) + b of row j
+ * becomes sum_a' R_ij[a, a'] X[j, a' (W/m) + b] before the kernel weights
+ * K_c[i, j] apply, and the output column is still (input column) d + c.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,7 +21,7 @@
 
 #define NONE ((size_t)-1)
 
-enum { B_FEAT, B_V, B_U, B_NRM, B_ZRAW, B_Z, B_D1, B_D2, B_DFEAT, B_DV, B_INVSTD0, B_D3 };
+enum { B_FEAT, B_V, B_U, B_NRM, B_ZRAW, B_Z, B_D1, B_D2, B_DFEAT, B_DV, B_INVSTD0, B_D3, B_GB };
 #define B_LAYER(l, k) (16 + 8 * (l) + (k)) /* k: 0 Y, 2 H, 3 DROP, 4 INVSTD, 5 MEAN */
 #define MB_NBUF (16 + 8 * MB_MAX_LAYERS)
 
@@ -92,6 +97,7 @@ void mb_work_free(mb_work *w)
     }
     free(w->trow);
     free(w->kv);
+    mb_fcache_free(w->fc);
     memset(w, 0, sizeof *w);
 }
 
@@ -239,6 +245,8 @@ static void kernels_forward(const ndyn_marble_model *m, const ndyn_marble_data *
 {
     size_t win = xwidth(m, p - 1), d = m->d, wout = win * d;
     const double *Xi = w->X[p - 1], *KV = w->kv;
+    const double *RC = g->local_gauges ? g->conn : NULL;  /* (nnz, s, s) */
+    size_t ms = m->s, inner = win / ms;
     const int32_t *map = w->g2l;
     double *Xo = w->X[p];
 #pragma omp parallel for schedule(static) if (rows * wout > 20000)
@@ -256,6 +264,18 @@ static void kernels_forward(const ndyn_marble_model *m, const ndyn_marble_data *
             const double *xj = global_src ? g->signal + (size_t)g->k_idx[q] * win
                                           : Xi + (size_t)map[g->k_idx[q]] * win;
             const double *kq = KV + (size_t)q * d;
+            if (RC && g->k_idx[q] != v) {
+                /* transport the leading index of row j into frame i */
+                const double *R = RC + (size_t)q * ms * ms;
+                for (size_t a = 0; a < ms; a++)
+                    for (size_t b = 0; b < inner; b++) {
+                        double x = 0;
+                        for (size_t a2 = 0; a2 < ms; a2++) x += R[a * ms + a2] * xj[a2 * inner + b];
+                        double *o = out + (a * inner + b) * d;
+                        for (size_t c = 0; c < d; c++) o[c] += kq[c] * x;
+                    }
+                continue;
+            }
             for (size_t r = 0; r < win; r++) {
                 double x = xj[r];
                 double *o = out + r * d;
@@ -265,12 +285,16 @@ static void kernels_forward(const ndyn_marble_model *m, const ndyn_marble_data *
     }
 }
 
-static void kernels_backward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
-                             int p, size_t rows)
+static int kernels_backward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
+                            int p, size_t rows)
 {
     size_t win = xwidth(m, p - 1), d = m->d, wout = win * d;
     const double *dXo = w->dX[p], *KV = w->kv;
     double *dXi = w->dX[p - 1];
+    const double *RC = g->local_gauges ? g->conn : NULL;
+    size_t ms = m->s, inner = win / ms;
+    double *gb = RC ? wbuf(w, B_GB, win) : NULL;   /* one edge's gradient before transport */
+    if (RC && !gb) return NDYN_ENOMEM;
     for (size_t l = 0; l < rows; l++) {
         const double *dout = dXo + l * wout;
         int32_t v = w->l2g[l];
@@ -282,14 +306,26 @@ static void kernels_backward(const ndyn_marble_model *m, const ndyn_marble_data 
         for (int64_t q = g->k_ptr[v]; q < g->k_ptr[v + 1]; q++) {
             double *dxj = dXi + (size_t)w->g2l[g->k_idx[q]] * win;
             const double *kq = KV + (size_t)q * d;
+            double *dst = RC && g->k_idx[q] != v ? gb : dxj;
+            if (dst == gb) memset(gb, 0, win * sizeof(double));
             for (size_t r = 0; r < win; r++) {
                 const double *o = dout + r * d;
                 double a = 0;
                 for (size_t c = 0; c < d; c++) a += kq[c] * o[c];
-                dxj[r] += a;
+                dst[r] += a;
+            }
+            if (dst == gb) {
+                /* back through the transport: R_ij^T on the leading index */
+                const double *R = RC + (size_t)q * ms * ms;
+                for (size_t a = 0; a < ms; a++)
+                    for (size_t a2 = 0; a2 < ms; a2++) {
+                        double r = R[a * ms + a2];
+                        for (size_t b = 0; b < inner; b++) dxj[a2 * inner + b] += r * gb[a * inner + b];
+                    }
             }
         }
     }
+    return NDYN_OK;
 }
 
 int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
@@ -309,7 +345,13 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
      * the outermost hop level is not needed, nor the backward into X0 */
     int diffusing = P->diffusion && (w->fhat_ready || g->heat_fn);
     w->skip_last = !diffusing;
-    hop_sets(m, g, w, nodes, mt, o - w->skip_last);
+    if (w->fc) {
+        double t = m->params[m->off_t];
+        int rc0 = mb_fcache_prepare(w, m, g, t < MB_T_MIN ? MB_T_MIN : t);
+        if (rc0) return rc0;
+    }
+    /* with the feature cache only the targets themselves are needed */
+    hop_sets(m, g, w, nodes, mt, w->fc ? 0 : o - w->skip_last);
     int rc = ensure_rows(m, w, w->cnt[o]);
     if (rc) return rc;
     if (w->trow_cap < mt) {
@@ -320,9 +362,15 @@ int mb_forward(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
     }
     for (size_t i = 0; i < mt; i++) w->trow[i] = w->g2l[nodes[i]];
     w->m_cap = mt;
-    if ((rc = diffuse_rows(m, g, w, w->cnt[o]))) return rc;
-    memcpy(w->X[0], w->F, w->cnt[o] * s * sizeof(double));
-    for (int p = 1; p <= o; p++) kernels_forward(m, g, w, p, w->cnt[o - p], p == 1 && w->skip_last);
+    if (w->fc) {
+        double t = m->params[m->off_t];
+        if ((rc = mb_fcache_fill(w, m, g, w->cnt[0], t < MB_T_MIN ? MB_T_MIN : t))) return rc;
+    } else {
+        if ((rc = diffuse_rows(m, g, w, w->cnt[o]))) return rc;
+        memcpy(w->X[0], w->F, w->cnt[o] * s * sizeof(double));
+        for (int p = 1; p <= o; p++)
+            kernels_forward(m, g, w, p, w->cnt[o - p], p == 1 && w->skip_last);
+    }
 
     /* features of the targets */
     size_t fin = m->n_features;
@@ -567,7 +615,14 @@ int mb_backward(const ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *
             }
         }
     }
-    for (int p = o; p >= (w->skip_last ? 2 : 1); p--) kernels_backward(m, g, w, p, w->cnt[o - p]);
+    if (w->fc) {
+        if (P->diffusion) grad[m->off_t] += mb_fcache_dt(w, m, w->cnt[0]);
+        return NDYN_OK;
+    }
+    for (int p = o; p >= (w->skip_last ? 2 : 1); p--) {
+        int rc = kernels_backward(m, g, w, p, w->cnt[o - p]);
+        if (rc) return rc;
+    }
     /* dF = dX[0]; dt = sum dF * G */
     if (P->diffusion && (w->fhat_ready || g->heat_fn)) {
         double gt = 0;

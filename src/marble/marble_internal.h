@@ -2,6 +2,8 @@
 #ifndef NDYN_MARBLE_INTERNAL_H
 #define NDYN_MARBLE_INTERNAL_H
 
+#include "ndyn/geom.h"
+#include "ndyn/io.h"
 #include "ndyn/marble.h"
 #include "ndyn/nn.h"
 
@@ -9,6 +11,7 @@
 #define MB_BN_MOMENTUM 0.1
 #define MB_T_MIN 1e-8
 #define MB_MAX_LAYERS (NDYN_MARBLE_MAX_HIDDEN + 1)
+#define MB_MAX_ORDER 6
 
 /* One Linear layer (and its BatchNorm when hidden and batch_norm) inside the
  * parameter buffer: offsets into params/grad. */
@@ -46,7 +49,12 @@ struct ndyn_marble_model {
     double best_val;
     int best_epoch;
     double *best_params, *best_buffers;
+    /* geometry of the data it was fitted on (geometry.c), when recorded */
+    int has_geom;
+    ndyn_geom_params geom;
 };
+
+typedef struct mb_fcache mb_fcache;
 
 /* Workspace of one batch evaluation, reused across batches. */
 typedef struct mb_work {
@@ -70,10 +78,26 @@ typedef struct mb_work {
     size_t act_size;
     int fhat_ready;
     int skip_last;         /* no diffusion: the outermost hop level is not built */
+    mb_fcache *fc;         /* every node's blocks (feature_cache.c), or NULL */
 } mb_work;
 
 int mb_work_init(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *data);
 void mb_work_free(mb_work *w);
+
+/* Feature cache (feature_cache.c): build every node's filter blocks once
+ * when diffusion is off, spectral or a Chebyshev basis is available, and the
+ * table fits the bound (else
+ * w->fc stays NULL); fill X[p] on the first `rows` local rows at time t;
+ * dt: d loss / dt from dX of those rows. */
+int mb_fcache_build(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g);
+/* Before a batch at time t: a Chebyshev table that t outgrew is rebuilt with
+ * more terms, or dropped (w->fc = NULL) past the bound. */
+int mb_fcache_prepare(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g,
+                      double t);
+int mb_fcache_fill(mb_work *w, const ndyn_marble_model *m, const ndyn_marble_data *g,
+                   size_t rows, double t);
+double mb_fcache_dt(const mb_work *w, const ndyn_marble_model *m, size_t rows);
+void mb_fcache_free(mb_fcache *c);
 
 /* Forward for the m target nodes (duplicates allowed). train: BatchNorm batch
  * statistics (running statistics updated when update_stats) and dropout from
@@ -94,6 +118,14 @@ double mb_loss(const double *z, size_t nb, size_t e, const uint8_t *mask_rows, d
 int mb_batch_loss_grad(ndyn_marble_model *m, const ndyn_marble_data *data, mb_work *w,
                        const int32_t *batch, size_t nb, int train, int update_stats,
                        ndyn_rng *rng, double *loss, double *grad, double *z_out);
+
+/* The model's gauge setting against the dataset's: a clear error on mismatch. */
+int mb_check_gauges(int model_lg, const ndyn_marble_data *data);
+
+/* Geometry record in the model file's extra arrays (geometry/...). put writes
+ * nothing when none is recorded; get accepts files without one. */
+int mb_geometry_put(const ndyn_marble_model *m, ndyn_dataset *extra);
+int mb_geometry_get(ndyn_marble_model *m, const ndyn_dataset *extra);
 
 /* Split: split[i] = 0 train, 1 val, 2 test, from the seed. */
 int mb_split(size_t n, double val_frac, double test_frac, uint64_t seed, uint8_t *split);

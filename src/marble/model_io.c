@@ -45,6 +45,7 @@ static int hp_put(const ndyn_marble_model *m, ndyn_nn_hparams *h)
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "s", (int64_t)m->s);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "d", (int64_t)m->d);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "dim", (int64_t)m->dim);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "local_gauges", p->local_gauges);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "epoch", m->epoch);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "best_epoch", m->best_epoch);
     return rc;
@@ -82,6 +83,12 @@ static int hp_get(const ndyn_nn_hparams *h, ndyn_marble_params *p, int dims[3], 
     }
     if (!rc) rc = ndyn_nn_hparams_get_int(h, "seed", &seed);
     p->seed = (uint64_t)seed;
+    /* local_gauges: absent from files written before local gauges existed (flat) */
+    int64_t lg = 0;
+    if (!rc && ndyn_nn_hparams_get_int(h, "local_gauges", &lg) == NDYN_EFORMAT) rc = NDYN_EFORMAT;
+    if (!rc && lg != 0 && lg != 1)
+        rc = ndyn_error(NDYN_EFORMAT, "marble model: local_gauges = %lld", (long long)lg);
+    p->local_gauges = (int)lg;
     if (!rc) rc = hp_int(h, "s", &dims[0]);
     if (!rc) rc = hp_int(h, "d", &dims[1]);
     if (!rc) rc = hp_int(h, "dim", &dims[2]);
@@ -111,6 +118,7 @@ int ndyn_marble_save(const ndyn_marble_model *m, const char *path)
         int r3 = ndyn_dataset_add(extra, "best_val", bv, NULL);
         if (!rc) rc = r1 ? r1 : r2 ? r2 : r3;
     }
+    if (!rc) rc = mb_geometry_put(m, extra);
     if (!rc) rc = ndyn_nn_save(path, MB_KIND, m->store, h, m->opt, &m->sched, extra);
     ndyn_nn_hparams_free(h);
     ndyn_dataset_free(extra);
@@ -159,6 +167,7 @@ int ndyn_marble_load(const char *path, ndyn_marble_model **out)
     memcpy(m->best_params, bpa, m->n_params * sizeof(double));
     if (m->n_buffers) memcpy(m->best_buffers, bba, m->n_buffers * sizeof(double));
     m->best_val = bva[0];
+    if ((rc = mb_geometry_get(m, ex))) goto fail;
     m->epoch = ep[0];
     m->best_epoch = ep[1];
     if ((rc = ndyn_check_finite(m->params, m->n_params, "marble model weights"))) goto fail;

@@ -34,6 +34,19 @@ void ndyn_marble_params_default(ndyn_marble_params *p)
     p->lr_factor = 0.1;
     p->lr_patience = 10;
     p->lr_threshold = 1e-4;
+    p->local_gauges = 0;
+}
+
+int mb_check_gauges(int model_lg, const ndyn_marble_data *data)
+{
+    if (!model_lg == !data->local_gauges) return NDYN_OK;
+    if (model_lg)
+        return ndyn_error(NDYN_EINVAL, "marble: the model works in local gauges but the dataset "
+                          "was prepared without them; prepare it with --local-gauges (or use a "
+                          "flat-mode model)");
+    return ndyn_error(NDYN_EINVAL, "marble: the dataset was prepared with local gauges but the "
+                      "model is a flat-mode one; prepare the dataset without --local-gauges (or "
+                      "fit a model on local-gauge data)");
 }
 
 /* d^p with overflow guard (returns 0 on overflow). */
@@ -109,6 +122,8 @@ int ndyn_marble_check_params(const ndyn_marble_params *p, const ndyn_marble_data
         return ndyn_error(NDYN_EINVAL,
                           "marble: val_frac (%g) > 0, test_frac (%g) >= 0 and their sum < 1",
                           p->val_frac, p->test_frac);
+    if (p->local_gauges != 0 && p->local_gauges != 1)
+        return ndyn_error(NDYN_EINVAL, "marble: local_gauges is 0 or 1 (now %d)", p->local_gauges);
     if (!(p->lr_factor > 0 && p->lr_factor < 1) || p->lr_patience < 0 || !(p->lr_threshold >= 0))
         return ndyn_error(NDYN_EINVAL, "marble: plateau factor in (0,1), patience >= 0, "
                           "threshold >= 0 (now %g, %d, %g)", p->lr_factor, p->lr_patience,
@@ -116,6 +131,7 @@ int ndyn_marble_check_params(const ndyn_marble_params *p, const ndyn_marble_data
     if (!data) return NDYN_OK;
     int rc = ndyn_marble_check_data(data);
     if (rc) return rc;
+    if ((rc = mb_check_gauges(p->local_gauges, data))) return rc;
     if (p->vec_norm && data->s < 2)
         return ndyn_error(NDYN_EINVAL, "marble: vec_norm needs a vector signal (s = %zu); "
                           "turn vec_norm off", data->s);
@@ -161,6 +177,13 @@ int ndyn_marble_check_data(const ndyn_marble_data *g)
     if ((rc = ndyn_check_finite(g->pos, g->n * g->dim, "marble pos"))) return rc;
     if ((rc = ndyn_check_finite(g->signal, g->n * g->s, "marble signal"))) return rc;
     if ((rc = ndyn_check_finite(g->k_val, g->d * nnz, "marble kernels"))) return rc;
+    if (g->local_gauges) {
+        if (!g->conn || g->s != g->d)
+            return ndyn_error(NDYN_EINVAL, "marble: local gauges need the connections and a "
+                              "signal in frame coordinates (s = d; now s = %zu, d = %zu)", g->s,
+                              g->d);
+        if ((rc = ndyn_check_finite(g->conn, nnz * g->d * g->d, "marble connections"))) return rc;
+    }
     if (g->n_eig) {
         if (!g->evals || !g->evecs || !g->dhalf)
             return ndyn_error(NDYN_EINVAL, "marble: n_eig > 0 but eigenpairs are missing");

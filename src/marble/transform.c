@@ -12,6 +12,7 @@ int ndyn_marble_embed_nodes(const ndyn_marble_model *mc, const ndyn_marble_data 
 {
     int rc = ndyn_marble_check_data(g);
     if (rc) return rc;
+    if ((rc = mb_check_gauges(mc->par.local_gauges, g))) return rc;
     if (g->s != mc->s || g->d != mc->d || g->dim != mc->dim)
         return ndyn_error(NDYN_ESHAPE, "marble: the model was built for s = %zu, d = %zu, "
                           "dim = %zu but the data has %zu, %zu, %zu", mc->s, mc->d, mc->dim,

@@ -114,6 +114,7 @@ int ndyn_srnn_infer(const ndyn_srnn_model *m, const ndyn_srnn_data *d, ndyn_srnn
     r->yhat = ndyn_malloc_array(tot * N, sizeof(double));
     r->elbo = ndyn_calloc(n, sizeof(double));
     r->state_error = r->state_error_raw = NAN;
+    r->cosmooth_mse = r->cobps = NAN;
     if (!r->posterior || !r->states || !r->h || !r->yhat || !r->elbo) rc = NDYN_ENOMEM;
     srnn_group *g = NULL;
     size_t ng = 0;
@@ -170,6 +171,27 @@ int ndyn_srnn_infer(const ndyn_srnn_model *m, const ndyn_srnn_data *d, ndyn_srnn
         for (size_t i = 0; !rc && i < n; i++) memcpy(yy + off[i] * N, d->y[i], d->T[i] * N * sizeof(double));
         if (!rc) rc = ndyn_metric_r2(yy, r->yhat, tot, N, NULL, &r->r2);
         free(yy);
+    }
+    if (!rc && m->n_heldout) {
+        /* co-smoothing: the encoder read only the held-in channels */
+        double se = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t t = 0; t < d->T[i]; t++)
+                for (size_t q = 0; q < m->n_heldout; q++) {
+                    size_t j = (size_t)m->heldout[q];
+                    double u = d->y[i][t * N + j] - r->yhat[(off[i] + t) * N + j];
+                    se += u * u;
+                }
+        r->cosmooth_mse = se / ((double)tot * (double)m->n_heldout);
+        if (m->p.emission == NDYN_SRNN_POISSON) {
+            rc = ndyn_srnn_cobps(d, r->yhat, m->heldout, m->n_heldout, &r->cobps);
+            if (rc == NDYN_EINVAL) { /* no held-out spikes in these trials: no score, not an error */
+                ndyn_warn("srnn infer: %s; co-bps left NaN", ndyn_errmsg());
+                ndyn_error_clear();
+                r->cobps = NAN;
+                rc = NDYN_OK;
+            }
+        }
     }
     if (!rc && d->labels) rc = state_error(d, off, r->states, (int)K, &r->state_error_raw, &r->state_error, &r->state_map);
     free(off);
@@ -293,6 +315,43 @@ int ndyn_srnn_sample(const ndyn_srnn_model *m, size_t n, size_t T, uint64_t seed
         }
     free(g);
     return rc;
+}
+
+int ndyn_srnn_cobps(const ndyn_srnn_data *d, const double *rates, const int *held, size_t n_held,
+                    double *bps)
+{
+    *bps = NAN;
+    size_t n = d->n_trials, N = d->N, tot = 0;
+    if (!n_held) return ndyn_error(NDYN_EINVAL, "srnn co-bps: no held-out channels");
+    for (size_t q = 0; q < n_held; q++)
+        if (held[q] < 0 || (size_t)held[q] >= N)
+            return ndyn_error(NDYN_EINVAL, "srnn co-bps: held-out channel %d out of range 0..%zu", held[q], N - 1);
+    for (size_t i = 0; i < n; i++) tot += d->T[i];
+    if (!tot) return ndyn_error(NDYN_EINVAL, "srnn co-bps: no time steps");
+    double ll = 0, ll0 = 0, spikes = 0;
+    for (size_t q = 0; q < n_held; q++) {
+        size_t j = (size_t)held[q];
+        double sum = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t t = 0; t < d->T[i]; t++) sum += d->y[i][t * N + j];
+        double mean = sum / (double)tot, lmean = sum > 0 ? log(mean) : 0;
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t t = 0; t < d->T[i]; t++) {
+                double y = d->y[i][t * N + j], lam = rates[(o + t) * N + j];
+                if (!(y >= 0) || !isfinite(lam) || lam < 0 || (y > 0 && !(lam > 0)))
+                    return ndyn_error(NDYN_EINVAL, "srnn co-bps: trial %zu step %zu channel %zu: count %g, rate %g "
+                                      "(need count >= 0 and rate > 0 where count > 0)", i, t, j, y, lam);
+                ll += (y > 0 ? y * log(lam) : 0) - lam;
+                ll0 += (y > 0 ? y * lmean : 0) - mean;
+            }
+            o += d->T[i];
+        }
+        spikes += sum;
+    }
+    if (!(spikes > 0)) return ndyn_error(NDYN_EINVAL, "srnn co-bps: the held-out channels have no spikes in these trials");
+    *bps = (ll - ll0) / (spikes * 0.69314718055994531);
+    return NDYN_OK;
 }
 
 int ndyn_srnn_cosmooth(const ndyn_srnn_model *m, const ndyn_srnn_data *d, const int *held_out,

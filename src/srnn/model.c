@@ -171,6 +171,14 @@ int ndyn_srnn_model_new(const ndyn_srnn_params *p, size_t N, ndyn_srnn_model **o
         return NDYN_ENOMEM;
     }
     m->train_elbo = m->test_elbo = NAN;
+    m->p.heldout = NULL, m->p.n_heldout = 0;
+    if (p->n_heldout) {
+        rc = srnn_set_heldout(m, p->heldout, p->n_heldout);
+        if (rc) {
+            ndyn_srnn_model_free(m);
+            return rc;
+        }
+    }
     ndyn_rng r;
     ndyn_rng_init(&r, p->seed, 0x5151);
     double *t = m->theta, s = p->init_scale;
@@ -206,13 +214,77 @@ int ndyn_srnn_model_new(const ndyn_srnn_params *p, size_t N, ndyn_srnn_model **o
     uni(&r, t + l.m_Ws, H * H, aH);
     uni(&r, t + l.m_b, H, aH);
     for (size_t i = 0; i < H; i++) t[l.logvar_q + i] = log(p->var_q - (p->learn_var_q ? p->var_min : 0));
+    /* the encoder never reads held-out channels: their input weights stay 0 */
+    for (size_t q = 0; q < m->n_heldout; q++)
+        for (size_t i = 0; i < H; i++) {
+            t[l.encf_Wx + i * N + (size_t)m->heldout[q]] = 0;
+            if (l.n_encb) t[l.encb_Wx + i * N + (size_t)m->heldout[q]] = 0;
+        }
     *out = m;
+    return NDYN_OK;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+int srnn_set_heldout(ndyn_srnn_model *m, const int *held, size_t n)
+{
+    size_t N = m->N;
+    if (!n) return NDYN_OK;
+    if (!held) return ndyn_error(NDYN_EINVAL, "srnn: %zu held-out channels but no list", n);
+    if (n >= N)
+        return ndyn_error(NDYN_EINVAL, "srnn: %zu held-out channels leave none of the %zu for the encoder; hold out fewer", n, N);
+    int *c = ndyn_malloc_array(n, sizeof(int));
+    if (!c) return NDYN_ENOMEM;
+    memcpy(c, held, n * sizeof(int));
+    qsort(c, n, sizeof(int), cmp_int);
+    for (size_t q = 0; q < n; q++) {
+        if (c[q] < 0 || (size_t)c[q] >= N) {
+            int bad = c[q];
+            free(c);
+            return ndyn_error(NDYN_EINVAL, "srnn: held-out channel %d out of range 0..%zu", bad, N - 1);
+        }
+        if (q && c[q] == c[q - 1]) {
+            int bad = c[q];
+            free(c);
+            return ndyn_error(NDYN_EINVAL, "srnn: held-out channel %d listed twice", bad);
+        }
+    }
+    free(m->heldout);
+    m->heldout = c;
+    m->n_heldout = n;
+    m->p.heldout = c;
+    m->p.n_heldout = n;
+    return NDYN_OK;
+}
+
+int ndyn_srnn_heldout_pick(size_t N, double frac, uint64_t seed, int *out, size_t *n)
+{
+    if (!(frac > 0 && frac < 1)) return ndyn_error(NDYN_EINVAL, "srnn: held-out fraction %g must be in (0, 1)", frac);
+    if (N < 2) return ndyn_error(NDYN_EINVAL, "srnn: holding out channels needs at least 2 channels, the data have %zu", N);
+    size_t k = (size_t)floor(frac * (double)N + 0.5);
+    if (k < 1) k = 1;
+    if (k > N - 1) k = N - 1;
+    size_t *idx = ndyn_malloc_array(N, sizeof(size_t));
+    if (!idx) return NDYN_ENOMEM;
+    for (size_t i = 0; i < N; i++) idx[i] = i;
+    ndyn_rng r;
+    ndyn_rng_init(&r, seed, 0xC05);
+    ndyn_rng_shuffle(&r, idx, N);
+    for (size_t i = 0; i < k; i++) out[i] = (int)idx[i];
+    free(idx);
+    qsort(out, k, sizeof(int), cmp_int);
+    *n = k;
     return NDYN_OK;
 }
 
 void ndyn_srnn_model_free(ndyn_srnn_model *m)
 {
     if (!m) return;
+    free(m->heldout);
     free(m->theta);
     free(m->hist.epoch);
     free(m->hist.loss);

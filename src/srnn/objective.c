@@ -31,6 +31,7 @@ struct srnn_ws {
     void *pool[2];
     const double *h64, *g64; /* sampled latents and emission of the last double call */
     const double *y32_src;   /* the y converted into the float pool */
+    void *yin[2];            /* (TB, N) encoder input without the held-out channels, per precision */
 };
 
 /* elements of a typed pool (see carve in objective_kernel.h) */
@@ -98,6 +99,8 @@ void srnn_ws_free(srnn_ws *w)
     free(w->hmm);
     free(w->pool[0]);
     free(w->pool[1]);
+    free(w->yin[0]);
+    free(w->yin[1]);
     free(w);
 }
 

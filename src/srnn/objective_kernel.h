@@ -172,10 +172,20 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         v0[d] = (REAL)(l->n_h0 ? srnn_var(thd[l->h0_logvar + d], p->var_min) : 1);
         ivh[d] = (REAL)(1 / vhd);
     }
-    /* ---------------- encoders */
+    /* ---------------- encoders: they read the held-in channels only (held-out ones as 0) */
+    const REAL *yenc = y;
+    if (m->n_heldout) {
+        if (!w->yin[REAL_IS_FLOAT] && !(w->yin[REAL_IS_FLOAT] = ndyn_malloc_array(TB * (size_t)N, sizeof(REAL))))
+            return NDYN_ENOMEM;
+        REAL *yi = (REAL *)w->yin[REAL_IS_FLOAT];
+        memcpy(yi, y, TB * (size_t)N * sizeof(REAL));
+        for (size_t r = 0; r < TB; r++)
+            for (size_t q = 0; q < m->n_heldout; q++) yi[r * N + m->heldout[q]] = 0;
+        yenc = yi;
+    }
     const REAL *Wfx = th + l->encf_Wx, *Wfh = th + l->encf_Wh, *bfw = th + l->encf_b;
     SFX(bias_fill)(W->uf, bfw, TB, H);
-    GEMM(0, 1, (int)TB, H, N, 1, y, N, Wfx, N, 1, W->uf, H);
+    GEMM(0, 1, (int)TB, H, N, 1, yenc, N, Wfx, N, 1, W->uf, H);
     for (size_t t = 0; t < T; t++) {
         REAL *u = W->uf + t * B * H;
         if (t) GEMM(0, 1, iB, H, H, 1, u - B * H, H, Wfh, H, 1, u, H);
@@ -185,7 +195,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     if (l->n_encb) {
         const REAL *Wbx = th + l->encb_Wx, *Wbh = th + l->encb_Wh, *bb = th + l->encb_b;
         SFX(bias_fill)(W->ub, bb, TB, H);
-        GEMM(0, 1, (int)TB, H, N, 1, y, N, Wbx, N, 1, W->ub, H);
+        GEMM(0, 1, (int)TB, H, N, 1, yenc, N, Wbx, N, 1, W->ub, H);
         for (size_t t = T; t-- > 0;) {
             REAL *u = W->ub + t * B * H;
             if (t + 1 < T) GEMM(0, 1, iB, H, H, 1, u + B * H, H, Wbh, H, 1, u, H);
@@ -333,6 +343,9 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
              * log-probabilities, paired with S_{s+1}[i,j] + e_{s+1}(j). */
             memcpy(cg, gam, T * K * sizeof(double));
             for (int k = 0; k < K; k++) cval += cg[k] * (w->lpi[k] + e[k]);
+            /* the reference's log N(h_0; h_0, v_h I) at t = 0, a constant: kept so the value is
+             * the reference's, except with a learned v_h, whose gradient it would push to 0 */
+            if (!l->n_h0 && !p->learn_var_h) cval += -0.5 * lvh;
             for (size_t s = 0; s + 1 < T; s++) {
                 double *X = dl + s * KK, mx = -INFINITY, z = 0;
                 for (int i = 0; i < K; i++)
@@ -578,7 +591,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
             for (size_t q = 0; q < B * H; q++) dpp[q] = (dE[q] + carry[q]) * (1 - u[q] * u[q]);
             if (t) GEMM(0, 0, iB, H, H, 1, dpp, H, Wfh, H, 0, carry, H);
         }
-        GEMM(1, 0, H, N, (int)TB, 1, dpre, H, y, N, 1, gr + l->encf_Wx, N);
+        GEMM(1, 0, H, N, (int)TB, 1, dpre, H, yenc, N, 1, gr + l->encf_Wx, N);
         if (R1) GEMM(1, 0, H, H, (int)R1, 1, dpre + B * H, H, W->uf, H, 1, gr + l->encf_Wh, H);
         SFX(colsum_add)(dpre, TB, H, gr + l->encf_b, W->ones);
         if (l->n_encb) {
@@ -590,7 +603,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                 for (size_t q = 0; q < B * H; q++) dpp[q] = (dE[q] + carry[q]) * (1 - u[q] * u[q]);
                 if (t + 1 < T) GEMM(0, 0, iB, H, H, 1, dpp, H, Wbh, H, 0, carry, H);
             }
-            GEMM(1, 0, H, N, (int)TB, 1, dpre, H, y, N, 1, gr + l->encb_Wx, N);
+            GEMM(1, 0, H, N, (int)TB, 1, dpre, H, yenc, N, 1, gr + l->encb_Wx, N);
             if (R1) GEMM(1, 0, H, H, (int)R1, 1, dpre, H, W->ub + B * H, H, 1, gr + l->encb_Wh, H);
             SFX(colsum_add)(dpre, TB, H, gr + l->encb_b, W->ones);
         }

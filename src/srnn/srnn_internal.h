@@ -68,6 +68,10 @@ static inline void srnn_sgemm(int ta, int tb, int M, int N, int Kd, float alpha,
 /* tanh of x (n) in place, in float (vectorised; src/srnn/kernels_f32.c). */
 void srnn_tanh_f32(float *x, size_t n);
 
+/* Validate, sort and copy the held-out channels into the model (m->heldout,
+ * m->p.heldout); n == 0 leaves none. */
+int srnn_set_heldout(ndyn_srnn_model *m, const int *held, size_t n);
+
 /* Gradient mask: 1 for trainable entries, 0 for frozen (fixed variances). */
 void srnn_grad_mask(const ndyn_srnn_model *m, const srnn_layout *lay, double *g);
 

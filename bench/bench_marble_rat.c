@@ -1,0 +1,335 @@
+/* MARBLE against PCA on the rat hippocampus ("buddy", ../shared/data): the
+ * decoding protocol of the reference's rat notebooks (examples/rat_hippocampus:
+ * decoding.ipynb, sensitivity_analysis.ipynb, rat_utils.py), with the same
+ * kNN decoder on MARBLE's latent and on the PCA of the rates.
+ *
+ *   bench_marble_rat [--protocol ref|all] [--seeds N] [--seed0 S] [--epochs E]
+ *                    [--pca D] [--out E] [--lr LR] [--scale X] [--edge zero|reflect]
+ *                    [--binarize] [--k K] [--delta DELTA] [--compat-sampling]
+ *
+ * --protocol ref (default), as the reference's decoding notebook:
+ *   1. split the spike counts at int(0.8 T): first 80 % train, last 20 % test;
+ *   2. rates per part: Gaussian kernel, sd 10 bins (elephant's 10 "ms" on
+ *      25 ms bins, spec P5), zeros outside the part (elephant convolves without
+ *      border correction), times --scale (1000: elephant's rates in Hz for
+ *      1-"ms" bins; the scale matters through the MLP's first layer);
+ *   3. PCA fitted on the training rates only (--pca, 20 in the notebook),
+ *      applied to both parts; pos = z[:-1], vel = diff(z) per part, labels
+ *      cut to match;
+ *   4. MARBLE trained on the training part only (its own CkNN graph, k 15,
+ *      delta 1.5); the test part gets its own graph and is embedded by the
+ *      trained model (the notebook's model.transform(data_test));
+ *      order 1, hidden [64], out 32, emb_norm, no diffusion,
+ *      include_positions, batch 64, SGD momentum 0.9, lr --lr (the saved
+ *      reference model's settings print lr 1; the yaml default is 0.01);
+ *   5. decoders: kNN regression, k 36, cosine (cebra.KNNDecoder), one for
+ *      position and one for the right/left label, fitted on the training
+ *      rows, scored on the test rows: R^2 of position, the mean R^2 of
+ *      (position, direction) (sklearn r2_score's uniform average), median
+ *      |position error|, and the median error of each pass (a run of constant
+ *      direction in the test part). The reference's per-pass code indexes only
+ *      the first and last row of each pass (prediction[(start, end), 0]); the
+ *      true per-pass medians are reported here.
+ *   Baseline: the same decoders on the PCA coordinates z of the same rows
+ *   (also printed, as a diagnostic: on z and diff(z) side by side, MARBLE's
+ *   raw input).
+ * --protocol all: what tests/science_marble_rat.c does (rates over the whole
+ *   recording with reflected edges, unscaled, PCA on all of it, MARBLE
+ *   trained and embedded on all points, decoder split at 80 %).
+ *
+ * Prints one line per seed and a summary (MARBLE - PCA per seed). MARBLE's
+ * seed drives initialisation, the train/val/test node split and the
+ * sampling; the decoder and the PCA baseline are deterministic.
+ * Data: Grosmark & Buzsaki 2016 (CRCNS hc-11). */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ndyn/analysis.h"
+#include "ndyn/core.h"
+#include "ndyn/geom.h"
+#include "ndyn/io.h"
+#include "ndyn/marble.h"
+#include "ndyn/prep.h"
+
+typedef struct {
+    double r2_pos, r2_posdir, med, pass_med, pass_mean;
+    int n_pass;
+    double pass[256];
+} scores;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *x, size_t n)
+{
+    qsort(x, n, sizeof(double), cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* Decode position (lab col 0) and direction (col 1) from x (rows, d): train
+ * rows [0, ntr), test rows [ntr, n); lab is (n, 2). */
+static int decode(const double *x, size_t n, size_t d, const double *lab, size_t ntr, scores *s)
+{
+    size_t nte = n - ntr;
+    double *ytr = malloc(ntr * 2 * sizeof(double)), *yte = malloc(nte * 2 * sizeof(double));
+    double *yhat = malloc(nte * 2 * sizeof(double)), *col = malloc(nte * sizeof(double));
+    double *err = malloc(nte * sizeof(double));
+    int rc = 0;
+    memcpy(ytr, lab, ntr * 2 * sizeof(double));
+    memcpy(yte, lab + ntr * 2, nte * 2 * sizeof(double));
+    /* one decoder per label, as the reference (same neighbours, so one call with two targets) */
+    if ((rc = ndyn_knn_regress(x, ytr, ntr, d, 2, x + ntr * d, nte, 36, NDYN_DIST_COSINE, yhat))) goto out;
+    double per[2];
+    if ((rc = ndyn_metric_r2(yte, yhat, nte, 2, per, &s->r2_posdir))) goto out;
+    s->r2_pos = per[0];
+    for (size_t i = 0; i < nte; i++) err[i] = fabs(yhat[2 * i] - yte[2 * i]);
+    memcpy(col, err, nte * sizeof(double));
+    s->med = median_of(col, nte);
+    /* passes: runs of constant direction label */
+    s->n_pass = 0;
+    double sum = 0;
+    for (size_t a = 0; a < nte && s->n_pass < 256;) {
+        size_t b = a + 1;
+        while (b < nte && yte[2 * b + 1] == yte[2 * a + 1]) b++;
+        memcpy(col, err + a, (b - a) * sizeof(double));
+        s->pass[s->n_pass] = median_of(col, b - a);
+        sum += s->pass[s->n_pass++];
+        a = b;
+    }
+    s->pass_mean = sum / s->n_pass;
+    memcpy(col, s->pass, (size_t)s->n_pass * sizeof(double));
+    s->pass_med = median_of(col, (size_t)s->n_pass);
+out:
+    free(ytr); free(yte); free(yhat); free(col); free(err);
+    return rc;
+}
+
+static void print_scores(const char *what, const scores *s)
+{
+    printf("%-14s R2(pos) %.4f  R2(pos,dir) %.4f  median|err| %.4f m  per-pass median %.4f mean %.4f m (%d passes)\n",
+           what, s->r2_pos, s->r2_posdir, s->med, s->pass_med, s->pass_mean, s->n_pass);
+}
+
+typedef struct {
+    const char *protocol;
+    int seeds, epochs, pca, out, binarize, zero_edge, k, compat;
+    unsigned long seed0;
+    double lr, scale, delta;
+} options;
+
+static int prepare(const double *pos, const double *vel, size_t n, size_t D, const options *o,
+                   ndyn_geom_data **g, ndyn_marble_ops **ops)
+{
+    ndyn_geom_params gp;
+    ndyn_geom_params_default(&gp);
+    gp.k = o->k;
+    gp.delta = o->delta;
+    int rc = ndyn_geom_prepare_arrays(pos, vel, n, D, D, NULL, NULL, NULL, &gp, g);
+    if (!rc) rc = ndyn_marble_ops_from_geom(*g, ops);
+    return rc;
+}
+
+/* Embed every node of g with m, rows back in the caller's order: emb (n, E). */
+static int embed(const ndyn_marble_model *m, const ndyn_geom_data *g, const ndyn_marble_ops *ops,
+                 size_t E, double *emb)
+{
+    double *tmp = malloc(g->n * E * sizeof(double));
+    int rc = ndyn_marble_transform(m, &ops->data, tmp);
+    for (size_t i = 0; !rc && i < g->n; i++)
+        memcpy(emb + (size_t)g->index[i] * E, tmp + i * E, E * sizeof(double));
+    free(tmp);
+    return rc;
+}
+
+static void set_params(ndyn_marble_params *p, const options *o, uint64_t seed)
+{
+    ndyn_marble_params_default(p);
+    p->epochs = o->epochs;
+    p->seed = seed;
+    p->order = 1;
+    p->n_hidden = 1;
+    p->hidden[0] = 64;
+    p->out_channels = o->out;
+    p->emb_norm = 1;
+    p->diffusion = 0;
+    p->include_positions = 1;
+    p->batch_size = 64;
+    p->momentum = 0.9;
+    p->lr = o->lr;
+    p->compat_sampling = o->compat;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {"ref", 5, 100, 20, 32, 0, 1, 15, 0, 0, 1.0, 1000.0, 1.5};
+    int explicit_pca = 0, explicit_lr = 0, explicit_scale = 0, explicit_edge = 0;
+    static struct option lo[] = {
+        {"protocol", required_argument, 0, 'P'}, {"seeds", required_argument, 0, 'n'},
+        {"seed0", required_argument, 0, 's'}, {"epochs", required_argument, 0, 'e'},
+        {"pca", required_argument, 0, 'p'}, {"out", required_argument, 0, 'o'},
+        {"lr", required_argument, 0, 'l'}, {"scale", required_argument, 0, 'x'},
+        {"edge", required_argument, 0, 'g'}, {"binarize", no_argument, 0, 'b'},
+        {"k", required_argument, 0, 'k'}, {"delta", required_argument, 0, 'd'},
+        {"compat-sampling", no_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'P': o.protocol = optarg; break;
+        case 'n': o.seeds = atoi(optarg); break;
+        case 's': o.seed0 = strtoul(optarg, NULL, 10); break;
+        case 'e': o.epochs = atoi(optarg); break;
+        case 'p': o.pca = atoi(optarg); explicit_pca = 1; break;
+        case 'o': o.out = atoi(optarg); break;
+        case 'l': o.lr = atof(optarg); explicit_lr = 1; break;
+        case 'x': o.scale = atof(optarg); explicit_scale = 1; break;
+        case 'g': o.zero_edge = strcmp(optarg, "zero") == 0; explicit_edge = 1; break;
+        case 'b': o.binarize = 1; break;
+        case 'c': o.compat = 1; break;
+        case 'k': o.k = atoi(optarg); break;
+        case 'd': o.delta = atof(optarg); break;
+        default:
+            printf("usage: bench_marble_rat [--protocol ref|all] [--seeds N (5)] [--seed0 S (0)]\n"
+                   "  [--epochs E (100)] [--pca D (ref 20, all 10)] [--out E (32)]\n"
+                   "  [--lr LR (ref 1, all 0.01)] [--scale X (ref 1000, all 1)]\n"
+                   "  [--edge zero|reflect (ref zero, all reflect)] [--binarize (count>0 -> 1, as\n"
+                   "  the reference's np.where)] [--k K (15)] [--delta DELTA (1.5)]\n"
+                   "  [--compat-sampling (the reference's positive/negative sampling)]\n");
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    int ref = strcmp(o.protocol, "all") != 0;
+    if (!ref) {
+        if (!explicit_pca) o.pca = 10;
+        if (!explicit_lr) o.lr = 0.01;
+        if (!explicit_scale) o.scale = 1.0;
+        if (!explicit_edge) o.zero_edge = 0;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    ndyn_set_num_threads(1);
+    const char *dir = NDYN_BENCH_DATA_DIR;
+    char p1[1024], p2[1024];
+    snprintf(p1, sizeof p1, "%s/rat_buddy_spikes_25ms.npy", dir);
+    snprintf(p2, sizeof p2, "%s/rat_buddy_position.npy", dir);
+    ndyn_array *sp = NULL, *beh = NULL, *spd = NULL;
+    if (ndyn_npy_read(p1, &sp) || ndyn_npy_read(p2, &beh)) {
+        fprintf(stderr, "bench_marble_rat: %s (the rat data lives in ../shared/data)\n", ndyn_errmsg());
+        return 1;
+    }
+    spd = ndyn_array_cast(sp, NDYN_F64);
+    size_t T = spd->shape[0], U = spd->shape[1], D = (size_t)o.pca, E = (size_t)o.out;
+    double *x = (double *)spd->data;
+    const double *b = (const double *)beh->data;
+    if (o.binarize)
+        for (size_t i = 0; i < T * U; i++) x[i] = x[i] > 0;
+    printf("rat buddy: %zu bins x %zu units; protocol %s, PCA %zu, out %zu, k %d, delta %.2f, lr %g, "
+           "rate scale %g, %s edges%s%s, %d epochs, seeds %lu..%lu\n",
+           T, U, ref ? "ref" : "all", D, E, o.k, o.delta, o.lr, o.scale, o.zero_edge ? "zero" : "reflected",
+           o.binarize ? ", binarised counts" : "", o.compat ? ", reference sampling" : "", o.epochs, o.seed0, o.seed0 + (unsigned long)o.seeds - 1);
+
+    /* rates: per part (ref) or over the whole recording (all) */
+    size_t split = (size_t)((double)T * 0.8), starts[2] = {0, split};
+    ndyn_trials *tr = NULL;
+    int rc = ndyn_trials_from_recording(x, T, U, ref ? starts : NULL, ref ? 2 : 0, 0.025, &tr);
+    if (!rc) rc = ndyn_prep_smooth_steps(tr, NDYN_SMOOTH_GAUSSIAN, 10, o.zero_edge ? NDYN_EDGE_ZERO : NDYN_EDGE_REFLECT);
+    for (size_t i = 0; !rc && i < T * U; i++) tr->data[i] *= o.scale;
+    ndyn_pca *pca = NULL;
+    if (!rc) rc = ndyn_pca_fit(tr->data, ref ? split : T, U, D, &pca);
+    double *z = malloc(T * D * sizeof(double));
+    if (!rc) rc = ndyn_pca_transform(pca, tr->data, T, z);
+    if (rc) { fprintf(stderr, "bench_marble_rat: %s\n", ndyn_errmsg()); return 1; }
+
+    /* parts: [a, e) rows of the recording -> pos/vel/labels of n = e - a - 1 rows */
+    size_t pa[2], pe[2], np = ref ? 2 : 1;
+    if (ref) { pa[0] = 0; pe[0] = split; pa[1] = split; pe[1] = T; }
+    else { pa[0] = 0; pe[0] = T; }
+    size_t nrow = 0, off[3] = {0};
+    for (size_t q = 0; q < np; q++) { nrow += pe[q] - pa[q] - 1; off[q + 1] = nrow; }
+    double *pos = malloc(nrow * D * sizeof(double)), *vel = malloc(nrow * D * sizeof(double));
+    double *lab = malloc(nrow * 2 * sizeof(double));
+    for (size_t q = 0; q < np; q++)
+        for (size_t t = pa[q], r = off[q]; t + 1 < pe[q]; t++, r++) {
+            for (size_t j = 0; j < D; j++) {
+                pos[r * D + j] = z[t * D + j];
+                vel[r * D + j] = z[(t + 1) * D + j] - z[t * D + j];
+            }
+            lab[2 * r] = b[t * 3];
+            lab[2 * r + 1] = b[t * 3 + 1];
+        }
+    size_t ntr = ref ? off[1] : (size_t)(0.8 * (double)nrow);
+
+    scores base;
+    if (decode(pos, nrow, D, lab, ntr, &base)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
+    print_scores("PCA", &base);
+    {   /* diagnostic only: the decoders on MARBLE's raw input (PCA coordinates and velocity) */
+        double *pv = malloc(nrow * 2 * D * sizeof(double));
+        for (size_t r = 0; r < nrow; r++) {
+            memcpy(pv + r * 2 * D, pos + r * D, D * sizeof(double));
+            memcpy(pv + r * 2 * D + D, vel + r * D, D * sizeof(double));
+        }
+        scores pvs;
+        if (decode(pv, nrow, 2 * D, lab, ntr, &pvs)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
+        print_scores("PCA+velocity", &pvs);
+        free(pv);
+    }
+
+    ndyn_geom_data *g[2] = {NULL, NULL};
+    ndyn_marble_ops *ops[2] = {NULL, NULL};
+    double t0 = ndyn_time_now();
+    for (size_t q = 0; q < np; q++)
+        if (prepare(pos + off[q] * D, vel + off[q] * D, off[q + 1] - off[q], D, &o, &g[q], &ops[q])) {
+            fprintf(stderr, "bench_marble_rat: %s\n", ndyn_errmsg());
+            return 1;
+        }
+    printf("graphs: %.1f s\n", ndyn_time_now() - t0);
+
+    double *emb = malloc(nrow * E * sizeof(double));
+    double d_r2 = 1e9, d_r2pd = 1e9, d_med = -1e9, d_pass = -1e9;
+    double s_r2 = 0, s_r2pd = 0, s_med = 0, s_pass = 0;
+    int wins_all = 0;
+    for (int si = 0; si < o.seeds; si++) {
+        uint64_t seed = o.seed0 + (uint64_t)si;
+        ndyn_marble_params p;
+        set_params(&p, &o, seed);
+        ndyn_marble_model *m = NULL;
+        ndyn_marble_history h;
+        memset(&h, 0, sizeof h);
+        t0 = ndyn_time_now();
+        rc = ndyn_marble_model_new(&p, D, D, D, &m);
+        if (!rc) rc = ndyn_marble_fit(m, &ops[0]->data, &h);
+        for (size_t q = 0; !rc && q < np; q++) rc = embed(m, g[q], ops[q], E, emb + off[q] * E);
+        if (rc) { fprintf(stderr, "bench_marble_rat: %s\n", ndyn_errmsg()); return 1; }
+        scores s;
+        if (decode(emb, nrow, E, lab, ntr, &s)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
+        char what[64];
+        snprintf(what, sizeof what, "MARBLE seed %lu", (unsigned long)seed);
+        print_scores(what, &s);
+        int pw = 0;
+        for (int i = 0; i < s.n_pass && i < base.n_pass; i++) pw += s.pass[i] < base.pass[i];
+        printf("               fit %.1f s, best epoch %d, val %.4f; passes where MARBLE's median error is lower: %d/%d\n",
+               ndyn_time_now() - t0, h.best_epoch, h.n ? h.val_loss[h.n - 1] : NAN, pw, s.n_pass);
+        double a = s.r2_pos - base.r2_pos, bb = s.r2_posdir - base.r2_posdir;
+        double cc = s.med - base.med, dd = s.pass_med - base.pass_med;
+        d_r2 = fmin(d_r2, a); d_r2pd = fmin(d_r2pd, bb); d_med = fmax(d_med, cc); d_pass = fmax(d_pass, dd);
+        s_r2 += a; s_r2pd += bb; s_med += cc; s_pass += dd;
+        wins_all += a > 0 && bb > 0 && cc < 0;
+        ndyn_marble_history_free(&h);
+        ndyn_marble_model_free(m);
+    }
+    int n = o.seeds;
+    printf("MARBLE - PCA over %d seeds: R2(pos) mean %+.4f worst %+.4f; R2(pos,dir) mean %+.4f worst %+.4f; "
+           "median err mean %+.4f worst %+.4f m; per-pass median mean %+.4f worst %+.4f m\n",
+           n, s_r2 / n, d_r2, s_r2pd / n, d_r2pd, s_med / n, d_med, s_pass / n, d_pass);
+    printf("seeds where MARBLE beats PCA on R2(pos), R2(pos,dir) and median error together: %d/%d\n", wins_all, n);
+    for (size_t q = 0; q < np; q++) { ndyn_marble_ops_free(ops[q]); ndyn_geom_data_free(g[q]); }
+    ndyn_pca_free(pca);
+    ndyn_trials_free(tr);
+    free(z); free(pos); free(vel); free(lab); free(emb);
+    ndyn_array_free(sp); ndyn_array_free(spd); ndyn_array_free(beh);
+    return 0;
+}
