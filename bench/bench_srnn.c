@@ -5,6 +5,13 @@
  * run with /usr/bin/python3 in the same run, same thread count); and the
  * latency of one causal filtering step (N = 100, H = 16, K = 4).
  *
+ * ndyn is timed at both precisions: f32 (params.precision, the networks in
+ * float32 like the PyTorch baseline's default dtype; the targets are judged on
+ * this row) and f64 (everything double). Each row also prints the training
+ * loss after the timed epochs (same data, model and objective; different
+ * initial weights and noise draws than PyTorch, so the losses agree in size,
+ * not digits).
+ *
  * Usage: bench_srnn [--threads N] [--epochs E] [--torch-epochs E] [--no-torch] */
 #include <math.h>
 #include <stdio.h>
@@ -22,7 +29,8 @@ static double cpu_now(void)
 }
 
 /* wall and CPU seconds per epoch */
-static double ndyn_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int epochs, double *cpu)
+static double ndyn_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int epochs, int prec, double *cpu,
+                                 double *loss)
 {
     double *y = malloc(n * T * N * sizeof(double));
     size_t *Ts = malloc(n * sizeof(size_t));
@@ -40,6 +48,7 @@ static double ndyn_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int
     p.init_epochs = 0;
     p.eval_every = 1000000;
     p.eval_samples = 1;
+    p.precision = prec;
     /* subtract the fixed costs (model set-up, final evaluation) by timing two lengths */
     double t[2], c[2];
     int E[2] = {epochs / 5 > 0 ? epochs / 5 : 1, epochs};
@@ -53,6 +62,7 @@ static double ndyn_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int
         }
         t[k] = ndyn_time_now() - t0;
         c[k] = cpu_now() - c0;
+        *loss = m->hist.n ? m->hist.loss[m->hist.n - 1] : NAN;
         ndyn_srnn_model_free(m);
     }
     free(y);
@@ -63,7 +73,7 @@ static double ndyn_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int
 }
 
 static double torch_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, int epochs, int threads,
-                                  double *cpu)
+                                  double *cpu, double *loss)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/srnn_torch.py %zu %zu %zu %d %d %d %d float32 2>/dev/null",
@@ -73,7 +83,9 @@ static double torch_epoch_seconds(size_t n, size_t T, size_t N, int K, int H, in
     char line[256];
     double v = NAN;
     *cpu = NAN;
+    *loss = NAN;
     while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "final_loss=", 11)) *loss = atof(line + 11);
         if (!strncmp(line, "epoch_seconds=", 14)) v = atof(line + 14);
         if (!strncmp(line, "epoch_cpu_seconds=", 18)) *cpu = atof(line + 18);
     }
@@ -131,16 +143,24 @@ int main(int argc, char **argv)
         {"lorenz 16x200x3 K=2 H=3", 16, 200, 3, 2, 3, epochs * 4, 50},
         {"100x200x50 K=4 H=16", 100, 200, 50, 4, 16, epochs, 10}};
     printf("SRNN training, seconds per epoch (full batch, forward+backward+Adam), %d thread(s)\n", threads);
-    printf("(wall: elapsed time; cpu: process CPU time, the fair measure on a shared machine)\n");
-    printf("%-26s %10s %10s %7s | %10s %10s %7s | %6s\n", "size", "ndyn wall", "torch wall", "ratio",
-           "ndyn cpu", "torch cpu", "ratio", "target");
+    printf("(wall: elapsed time; cpu: process CPU time, the fair measure on a shared machine;\n"
+           " ratio = torch / ndyn; loss: per-step training loss after the timed epochs)\n");
+    printf("%-30s %10s %10s %7s | %10s %10s %7s | %6s | %9s %9s\n", "size", "ndyn wall", "torch wall", "ratio",
+           "ndyn cpu", "torch cpu", "ratio", "target", "ndyn loss", "torch loss");
     for (int c = 0; c < 2; c++) {
-        double ac, bc = NAN;
-        double a = ndyn_epoch_seconds(cfg[c].n, cfg[c].T, cfg[c].N, cfg[c].K, cfg[c].H, cfg[c].ep, &ac);
-        double b = torch ? torch_epoch_seconds(cfg[c].n, cfg[c].T, cfg[c].N, cfg[c].K, cfg[c].H, tepochs, threads, &bc) : NAN;
-        printf("%-26s %10.3e %10.3e %6.1fx | %10.3e %10.3e %6.1fx | %5.0fx\n", cfg[c].name, a, b, b / a, ac, bc,
-               bc / ac, cfg[c].target);
-        fflush(stdout);
+        double bc = NAN, bl = NAN;
+        double b = torch ? torch_epoch_seconds(cfg[c].n, cfg[c].T, cfg[c].N, cfg[c].K, cfg[c].H, tepochs, threads, &bc, &bl) : NAN;
+        for (int prec = 1; prec >= 0; prec--) {
+            double ac, al;
+            double a = ndyn_epoch_seconds(cfg[c].n, cfg[c].T, cfg[c].N, cfg[c].K, cfg[c].H, cfg[c].ep, prec, &ac, &al);
+            char name[64];
+            snprintf(name, sizeof name, "%s %s", cfg[c].name, prec ? "f32" : "f64");
+            char tg[16] = "-";
+            if (prec) snprintf(tg, sizeof tg, "%.0fx", cfg[c].target);
+            printf("%-30s %10.3e %10.3e %6.1fx | %10.3e %10.3e %6.1fx | %6s | %9.4f %9.4f\n", name, a, b, b / a, ac,
+                   bc, bc / ac, tg, al, bl);
+            fflush(stdout);
+        }
     }
     printf("causal filtering step (N=100, H=16, K=4): %.2f us (target < 50 us)\n", filter_latency_us());
     printf("peak RSS %.1f MiB\n", ndyn_peak_rss_bytes() / 1048576.0);

@@ -17,8 +17,9 @@ Usage: srnn_torch.py TRIALS T N K H EPOCHS THREADS [DTYPE]
        srnn_torch.py fixture OUT.npz   (parity fixture for tests/test_srnn_parity.c:
                                         float64 weights under ndyn's block names, y, eps,
                                         the ELBO and its gradient per block)
-Prints epoch_seconds=<mean wall seconds per epoch> and
-epoch_cpu_seconds=<mean CPU seconds per epoch> (fair on a shared machine).
+Prints epoch_seconds=<mean wall seconds per epoch>,
+epoch_cpu_seconds=<mean CPU seconds per epoch> (fair on a shared machine) and
+final_loss=<the loss of the last timed epoch>.
 """
 import math
 import sys
@@ -161,9 +162,10 @@ def main():
     step()
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(epochs):
-        step()
+        loss = step()
     print("epoch_seconds=%.6g" % ((time.perf_counter() - t0) / epochs))
     print("epoch_cpu_seconds=%.6g" % ((time.process_time() - c0) / epochs))
+    print("final_loss=%.9g" % loss)
 
 
 if __name__ == '__main__':

@@ -134,6 +134,7 @@ TEST(cli_errors)
     CHECK(run(args) == 1); /* NaN in the data */
     CHECK(run("srnn fit -q --states 0 --data x --out y") == 2);
     CHECK(run("srnn fit -q --data x") == 2);
+    CHECK(run("srnn fit -q --precision f16 --data x --out y") == 2);
     CHECK(run("srnn frobnicate") == 2);
     CHECK(run("srnn fit --help") == 0);
     CHECK(run("srnn infer -q --model does/not/exist.npz --data x --out y") == 1);

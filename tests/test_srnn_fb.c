@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "ndyn/srnn.h"
+#include "srnn/srnn_internal.h"
 
 enum { KM = 3, TM = 6 };
 
@@ -294,5 +295,37 @@ TEST(compat_self_transition_cap)
     }
 }
 
-RUN_TESTS(T(fb_vs_bruteforce), T(closed_form_gradients), T(adjoint_logpost), T(stability_tiny_variance),
+TEST(fb_prob_vs_bruteforce)
+{
+    /* the probability-domain scaled pass of the training kernel, against enumeration;
+     * evidence spread over hundreds of nats (scale 300) so the per-step shift matters,
+     * and a case the scaling cannot represent reports a fallback */
+    const int cases[][2] = {{2, 4}, {3, 5}, {2, 6}, {3, 6}, {1, 3}};
+    const double scales[] = {2.0, 300.0};
+    ndyn_rng r;
+    ndyn_rng_init(&r, 17, 0);
+    for (int sc = 0; sc < 2; sc++)
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            int K = cases[c][0], T = cases[c][1];
+            double lpi[KM], S[TM * KM * KM], A[TM * KM * KM], e[TM * KM];
+            random_hmm(&r, K, T, lpi, S, e, scales[sc]);
+            for (int i = 0; i < T * K * K; i++) A[i] = exp(S[i]);
+            double gam[TM * KM], xi[TM * KM * KM], lp, scratch[3 * TM * KM + TM];
+            CHECK(srnn_fb_prob(lpi, A, e, T, K, gam, xi, &lp, scratch) == 0);
+            double Z, bg[TM * KM], bx[TM * KM * KM], Elp, Hp, bv;
+            int best[TM];
+            brute(lpi, S, e, T, K, &Z, bg, bx, &Elp, &Hp, best, &bv);
+            CHECK_CLOSE(lp, Z, 1e-12, 1e-12);
+            for (int i = 0; i < T * K; i++) CHECK_CLOSE(gam[i], bg[i], 1e-12, 0);
+            for (int i = 0; i < (T - 1) * K * K; i++) CHECK_CLOSE(xi[i], bx[i], 1e-12, 0);
+        }
+    /* state 1 has all the evidence at t = 1 but cannot be reached from state 0, where
+     * t = 0 put everything: the scaled sum underflows to 0 */
+    double lpi[2] = {0, -INFINITY}, e[4] = {0, -1000, -1000, 0}, A[8] = {0};
+    A[4 + 0] = 1, A[4 + 2] = 0, A[4 + 1] = 0.5, A[4 + 3] = 0.5; /* column 0: stay in 0 */
+    double gam[4], xi[4], lp, scratch[3 * 4 + 2];
+    CHECK(srnn_fb_prob(lpi, A, e, 2, 2, gam, xi, &lp, scratch) == 1);
+}
+
+RUN_TESTS(T(fb_vs_bruteforce), T(fb_prob_vs_bruteforce), T(closed_form_gradients), T(adjoint_logpost), T(stability_tiny_variance),
           T(compat_self_transition_cap))

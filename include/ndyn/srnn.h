@@ -34,6 +34,12 @@ typedef enum {
                                    and all: compatibility only, not a bound (spec §5.2) */
 } ndyn_srnn_objective_kind;
 typedef enum {
+    NDYN_SRNN_F64 = 0,          /* everything in double (default) */
+    NDYN_SRNN_F32 = 1           /* training steps: the networks and their BPTT in float32 (as
+                                   PyTorch's default), the HMM part, ELBO and gradient sums in
+                                   double; the final ELBO evaluation and inference stay double */
+} ndyn_srnn_precision;
+typedef enum {
     NDYN_SRNN_INIT_KMEANS = 0,  /* k-means on all time points stacked */
     NDYN_SRNN_INIT_HMM,         /* diagonal Gaussian HMM by EM, Viterbi paths */
     NDYN_SRNN_INIT_RANDOM,      /* i.i.d. labels per time point */
@@ -79,6 +85,7 @@ typedef struct ndyn_srnn_params {
     int hmm_iters;              /* EM iterations of the hmm initialisation (default 20) */
     double init_scale;          /* std of the initial weights ~ U(+-1/sqrt(fan_in)) x this (default 1) */
     uint64_t seed;              /* one seed for everything (default 131) */
+    int precision;              /* ndyn_srnn_precision of the training steps (default f64) */
     /* Co-smoothing (Neural Latents Benchmark protocol): channels the encoder never
      * reads (0-based, any order, no repeats, at least one channel left in); the
      * emission still predicts them, so training trials train their readout, and on
@@ -246,7 +253,8 @@ int ndyn_srnn_viterbi(const double *lpi, const double *S, const double *e, size_
  * J = sum_trials [ELBO + coef * sum_{t,k} P log gamma_t(k)], P (total_T, K)
  * or NULL; grad (n_theta) receives dJ/dtheta (may be NULL). With
  * p.objective == compat, ELBO is replaced by the reference's t1 + t2 per trial
- * plus, once per batch of equal-length trials, the per-step entropy of q. */
+ * plus, once per batch of equal-length trials, the per-step entropy of q.
+ * Computed at m->p.precision (f32: the networks in float32). */
 int ndyn_srnn_objective(const ndyn_srnn_model *m, const ndyn_srnn_data *d, const double *eps,
                         const double *P, double coef, double *J, double *grad);
 

@@ -134,7 +134,8 @@ int ndyn_srnn_objective(const ndyn_srnn_model *m, const ndyn_srnn_data *d, const
                     if (Pt) memcpy(Pt + (t * B + b) * K, P + src * K, K * sizeof(double));
                 }
             double Jg;
-            rc = srnn_batch(m, &l, w, y, e, Pt, coef, &Jg, NULL, NULL, grad);
+            rc = (m->p.precision == NDYN_SRNN_F32 ? srnn_batch_f32 : srnn_batch)(m, &l, w, y, e, Pt, coef,
+                                                                                 &Jg, NULL, NULL, grad);
             if (!rc) *J += Jg;
         }
         srnn_ws_free(w);

@@ -87,6 +87,75 @@ int ndyn_srnn_forward_backward(const double *lpi, const double *S, const double 
     return NDYN_OK;
 }
 
+/* The same posteriors in the probability domain with per-step scaling: the
+ * evidence shifted by its maximum per step (K exps) and the transition
+ * probabilities A = exp(S) given, so a step costs no exp beyond the K of the
+ * evidence. Returns 1 (nothing usable written) when a scaled sum underflows or
+ * is not finite; the caller then uses ndyn_srnn_forward_backward. scratch
+ * (3 T K + T). */
+int srnn_fb_prob(const double *lpi, const double *A, const double *e, size_t T, int K,
+                 double *gamma, double *xi, double *logp, double *scratch)
+{
+    size_t TK = T * (size_t)K;
+    double *al = scratch, *be = scratch + TK, *v = scratch + 2 * TK, *c = scratch + 3 * TK;
+    double lp = 0;
+    for (size_t t = 0; t < T; t++) {
+        const double *et = e + t * K;
+        double mx = et[0];
+        for (int k = 1; k < K; k++) mx = et[k] > mx ? et[k] : mx;
+        if (!isfinite(mx)) return 1;
+        for (int k = 0; k < K; k++) v[t * K + k] = exp(et[k] - mx);
+        lp += mx;
+    }
+    /* forward */
+    double s = 0;
+    for (int k = 0; k < K; k++) s += al[k] = exp(lpi[k]) * v[k];
+    c[0] = s;
+    for (size_t t = 1; t < T; t++) {
+        const double *At = A + t * K * K, *prev = al + (t - 1) * K;
+        double *cur = al + t * K, ip = 1 / c[t - 1];
+        s = 0;
+        for (int i = 0; i < K; i++) {
+            double q = 0;
+            for (int j = 0; j < K; j++) q += At[i * K + j] * prev[j];
+            s += cur[i] = v[t * K + i] * q * ip;
+        }
+        c[t] = s;
+    }
+    for (size_t t = 0; t < T; t++) {
+        if (!(c[t] > 1e-290) || !isfinite(c[t])) return 1;
+        lp += log(c[t]);
+    }
+    /* alpha is stored unnormalised by its own c_t: normalise now */
+    for (size_t t = 0; t < T; t++)
+        for (int k = 0; k < K; k++) al[t * K + k] /= c[t];
+    /* backward */
+    for (int k = 0; k < K; k++) be[(T - 1) * K + k] = 1;
+    for (size_t t = T - 1; t-- > 0;) {
+        const double *An = A + (t + 1) * K * K, *bn = be + (t + 1) * K, *vn = v + (t + 1) * K;
+        double ic = 1 / c[t + 1];
+        for (int j = 0; j < K; j++) {
+            double q = 0;
+            for (int i = 0; i < K; i++) q += An[i * K + j] * vn[i] * bn[i];
+            be[t * K + j] = q * ic;
+        }
+    }
+    for (size_t t = 0; t < T; t++) {
+        double z = 0;
+        for (int k = 0; k < K; k++) z += gamma[t * K + k] = al[t * K + k] * be[t * K + k];
+        for (int k = 0; k < K; k++) gamma[t * K + k] /= z;
+    }
+    if (xi)
+        for (size_t t = 0; t + 1 < T; t++) {
+            const double *An = A + (t + 1) * K * K, *vn = v + (t + 1) * K, *bn = be + (t + 1) * K;
+            double ic = 1 / c[t + 1], *x = xi + t * K * K;
+            for (int i = 0; i < K; i++)
+                for (int j = 0; j < K; j++) x[i * K + j] = al[t * K + i] * An[j * K + i] * vn[j] * bn[j] * ic;
+        }
+    *logp = lp;
+    return isfinite(lp) ? 0 : 1;
+}
+
 int ndyn_srnn_fb_adjoint_logpost(const double *lpi, const double *S, const double *e,
                                  const double *la, const double *lb, const double *lc,
                                  const double *P, size_t T, int K, double coef, double *glpi,

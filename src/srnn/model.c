@@ -73,6 +73,8 @@ int ndyn_srnn_check_params(const ndyn_srnn_params *p)
         return ndyn_error(NDYN_EINVAL, "srnn: a learned variance must start above var_min (%g)", p->var_min);
     if (p->objective != NDYN_SRNN_OBJ_ELBO && p->objective != NDYN_SRNN_OBJ_COMPAT)
         return ndyn_error(NDYN_EINVAL, "srnn: objective must be elbo or compat");
+    if (p->precision != NDYN_SRNN_F64 && p->precision != NDYN_SRNN_F32)
+        return ndyn_error(NDYN_EINVAL, "srnn: precision must be f64 or f32");
     if (p->loss_sum != 0 && p->loss_sum != 1) return ndyn_error(NDYN_EINVAL, "srnn: loss_sum must be 0 or 1");
     if (p->init < NDYN_SRNN_INIT_KMEANS || p->init > NDYN_SRNN_INIT_NONE)
         return ndyn_error(NDYN_EINVAL, "srnn: unknown init method %d", p->init);

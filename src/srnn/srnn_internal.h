@@ -51,6 +51,23 @@ static inline void srnn_gemm(int ta, int tb, int M, int N, int Kd, double alpha,
                 N, Kd, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+/* The same in single precision (the float32 training path). */
+static inline void srnn_sgemm(int ta, int tb, int M, int N, int Kd, float alpha, const float *A,
+                              int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    if (Kd <= 0) {
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] *= beta;
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
+                N, Kd, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* tanh of x (n) in place, in float (vectorised; src/srnn/kernels_f32.c). */
+void srnn_tanh_f32(float *x, size_t n);
+
 /* Validate, sort and copy the held-out channels into the model (m->heldout,
  * m->p.heldout); n == 0 leaves none. */
 int srnn_set_heldout(ndyn_srnn_model *m, const int *held, size_t n);
@@ -68,6 +85,12 @@ void srnn_ws_free(srnn_ws *w);
 int srnn_batch(const ndyn_srnn_model *m, const srnn_layout *lay, srnn_ws *w, const double *y,
                const double *eps, const double *P, double coef, double *J, double *J_trial,
                double *elbo_trial, double *grad);
+/* srnn_batch with the networks in float32 (ndyn_srnn_params.precision);
+ * the HMM part, J and grad stay double. srnn_ws_h/srnn_ws_g are not set.
+ * y is converted once per workspace: later calls must pass the same y. */
+int srnn_batch_f32(const ndyn_srnn_model *m, const srnn_layout *lay, srnn_ws *w, const double *y,
+                   const double *eps, const double *P, double coef, double *J, double *J_trial,
+                   double *elbo_trial, double *grad);
 /* After srnn_batch: pointers into the workspace, time-major. */
 const double *srnn_ws_gamma(const srnn_ws *w);  /* (T, B, K) */
 const double *srnn_ws_h(const srnn_ws *w);      /* (T, B, H) sampled latents */
@@ -101,6 +124,12 @@ void srnn_gather(const ndyn_srnn_data *d, const srnn_group *g, double *y);
 int srnn_fb_adjoint(const double *lpi, const double *S, const double *e, const double *la,
                     const double *lb, const double *lc, double *abar, double *bbar, size_t T, int K,
                     double *glpi, double *gS, double *ge);
+
+/* Probability-domain scaled forward-backward (gamma, xi (T-1 steps), log p)
+ * from the transition probabilities A = exp(S) (T, K, K); scratch (3 T K + T).
+ * Returns 1 when it under/overflows (use ndyn_srnn_forward_backward then). */
+int srnn_fb_prob(const double *lpi, const double *A, const double *e, size_t T, int K,
+                 double *gamma, double *xi, double *logp, double *scratch);
 
 /* Diagonal Gaussian HMM by EM (k-means init) and Viterbi paths; labels
  * (total_T) over the given trials. */

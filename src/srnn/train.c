@@ -340,8 +340,9 @@ static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const siz
             double J, elbo_b = 0;
             double *et = ndyn_malloc_array(b->g.B, sizeof(double));
             if (!et) { rc = NDYN_ENOMEM; break; }
-            rc = srnn_batch(m, &l, b->w, b->y, b->eps, stage == 1 ? b->P : NULL,
-                            stage == 1 ? p->coef_cross : 0, &J, NULL, et, g);
+            rc = (p->precision == NDYN_SRNN_F32 ? srnn_batch_f32 : srnn_batch)(
+                m, &l, b->w, b->y, b->eps, stage == 1 ? b->P : NULL, stage == 1 ? p->coef_cross : 0, &J,
+                NULL, et, g);
             for (size_t q = 0; q < b->g.B; q++) elbo_b += et[q];
             free(et);
             if (rc) break;
