@@ -306,5 +306,128 @@ TEST(vector_diffusion_equals_dense)
     free(X); free(F);
 }
 
+/* Sphere points with a noisy rotation field (local gauges, m = 2). */
+static void sphere_field(size_t n, double *X, double *F)
+{
+    ndyn_rng r;
+    ndyn_rng_init(&r, 11, 0);
+    for (size_t i = 0; i < n; i++) {
+        double a = ndyn_rng_normal(&r), b = ndyn_rng_normal(&r), c = ndyn_rng_normal(&r), s = sqrt(a * a + b * b + c * c);
+        X[i * 3] = a / s; X[i * 3 + 1] = b / s; X[i * 3 + 2] = c / s;
+        F[i * 3] = -X[i * 3 + 1] + 0.2 * ndyn_rng_normal(&r);
+        F[i * 3 + 1] = X[i * 3] + 0.2 * ndyn_rng_normal(&r);
+        F[i * 3 + 2] = 0.2 * ndyn_rng_normal(&r);
+    }
+}
+
+static int count_warn;
+static void on_warn(const char *msg, void *user) { (void)msg; (void)user; count_warn++; }
+
+/* The cached vector diffusion on row subsets against the full-graph
+ * ndyn_geom_vector_diffusion (both paths), t growing and shrinking, world
+ * and frame coordinates, and its d/dt against central differences. */
+TEST(vector_diffusion_cached_rows)
+{
+    size_t n = 160, D = 3, m = 2;
+    double *X = malloc(n * D * sizeof *X), *F = malloc(n * D * sizeof *F);
+    sphere_field(n, X, F);
+    ndyn_geom_params p;
+    ndyn_geom_params_default(&p);
+    p.k = 12; p.local_gauges = 1; p.dim = 2;
+    double ts[] = {0.3, 2.5, 0.05, 9.0, 1.0, 9.0};
+    size_t nts = sizeof ts / sizeof ts[0];
+    size_t rows[40], nsel = 40;
+    ndyn_rng r;
+    ndyn_rng_init(&r, 5, 0);
+    for (size_t q = 0; q < nsel; q++) rows[q] = (size_t)(ndyn_rng_uniform(&r) * (double)n) % n;
+    rows[1] = rows[0];  /* a repeated row */
+    double *full = malloc(n * D * sizeof *full), *dfull = malloc(n * D * sizeof *dfull);
+    double *o = malloc(n * D * sizeof *o), *d = malloc(n * D * sizeof *d);
+    double *op = malloc(n * D * sizeof *op), *om = malloc(n * D * sizeof *om);
+    for (int spectral = 0; spectral < 2; spectral++) {
+        /* the Chebyshev path three ways: basis (default), small bound (falls
+         * back to full expansions past it, with a warning), no basis */
+        for (int bound = 0; bound < (spectral ? 1 : 3); bound++) {
+            p.n_eigenvectors = spectral ? -1 : 0;
+            ndyn_geom_data *g = NULL;
+            CHECK_OK(ndyn_geom_prepare_arrays(X, F, n, D, D, NULL, NULL, NULL, &p, &g));
+            if (!g) continue;
+            CHECK(spectral ? g->neigc > 0 : g->neigc == 0);
+            ndyn_geom_vheat *v = NULL;
+            CHECK_OK(ndyn_geom_vheat_new(g, F, &v));
+            if (!v) { ndyn_geom_data_free(g); continue; }
+            /* 20 terms: t <= 2.5 from the basis (K + 1 <= 18), t = 9 past the bound (28) */
+            if (bound == 1) ndyn_geom_vheat_set_basis_bytes(v, 20 * n * m * sizeof(double));
+            if (bound == 2) ndyn_geom_vheat_set_basis_bytes(v, 0);
+            count_warn = 0;
+            ndyn_set_warn_handler(on_warn, NULL);
+            for (size_t k = 0; k < nts; k++) {
+                double t = ts[k];
+                CHECK_OK(ndyn_geom_vector_diffusion(g, t, F, full, dfull));
+                double scale = 0, dscale = 0;
+                for (size_t i = 0; i < n * D; i++) { scale = fmax(scale, fabs(full[i])); dscale = fmax(dscale, fabs(dfull[i])); }
+                /* a row subset in world coordinates */
+                CHECK_OK(ndyn_geom_vheat_apply(v, t, rows, nsel, o, d));
+                double err = 0, derr = 0;
+                for (size_t q = 0; q < nsel; q++)
+                    for (size_t e = 0; e < D; e++) {
+                        err = fmax(err, fabs(o[q * D + e] - full[rows[q] * D + e]));
+                        derr = fmax(derr, fabs(d[q * D + e] - dfull[rows[q] * D + e]));
+                    }
+                CHECKF(err <= 1e-10 * scale, "rows vs full (spectral %d, bound %d) t = %g: %g", spectral, bound, t, err);
+                CHECKF(derr <= 1e-10 * dscale, "d/dt rows vs full (spectral %d, bound %d) t = %g: %g", spectral, bound, t, derr);
+                /* frame coordinates of the same rows: T_iᵀ of the full result */
+                CHECK_OK(ndyn_geom_vheat_apply_frames(v, t, rows, nsel, o, d));
+                err = 0; derr = 0;
+                for (size_t q = 0; q < nsel; q++) {
+                    const double *Ti = g->frames + rows[q] * D * m;
+                    for (size_t a = 0; a < m; a++) {
+                        double w = 0, dw = 0;
+                        for (size_t e = 0; e < D; e++) { w += Ti[e * m + a] * full[rows[q] * D + e]; dw += Ti[e * m + a] * dfull[rows[q] * D + e]; }
+                        err = fmax(err, fabs(o[q * m + a] - w));
+                        derr = fmax(derr, fabs(d[q * m + a] - dw));
+                    }
+                }
+                CHECKF(err <= 1e-10 * scale, "frame rows vs full t = %g: %g", t, err);
+                CHECKF(derr <= 1e-10 * dscale, "frame d/dt vs full t = %g: %g", t, derr);
+                /* all rows */
+                CHECK_OK(ndyn_geom_vheat_apply(v, t, NULL, n, o, NULL));
+                err = 0;
+                for (size_t i = 0; i < n * D; i++) err = fmax(err, fabs(o[i] - full[i]));
+                CHECKF(err <= 1e-10 * scale, "all rows vs full t = %g: %g", t, err);
+                /* d/dt against central differences of the cached rows */
+                double h = 1e-4 * t;
+                CHECK_OK(ndyn_geom_vheat_apply(v, t, rows, nsel, o, d));
+                CHECK_OK(ndyn_geom_vheat_apply(v, t + h, rows, nsel, op, NULL));
+                CHECK_OK(ndyn_geom_vheat_apply(v, t - h, rows, nsel, om, NULL));
+                double fderr = 0, fdscale = 0;
+                for (size_t i = 0; i < nsel * D; i++) {
+                    double fd = (op[i] - om[i]) / (2 * h);
+                    fderr = fmax(fderr, fabs(fd - d[i]));
+                    fdscale = fmax(fdscale, fabs(fd));
+                }
+                CHECKF(fdscale > 0 && fderr <= 1e-6 * fdscale, "d/dt vs FD t = %g: %g (scale %g)", t, fderr, fdscale);
+            }
+            ndyn_set_warn_handler(NULL, NULL);
+            if (bound == 1) CHECKF(count_warn >= 1, "small basis bound: no fallback warning");
+            else CHECKF(count_warn == 0, "unexpected warnings: %d", count_warn);
+            /* bad input */
+            size_t bad = n;
+            CHECK_FAILS(ndyn_geom_vheat_apply(v, 1.0, &bad, 1, o, d), NDYN_EINVAL);
+            CHECK_FAILS(ndyn_geom_vheat_apply(v, -1.0, rows, nsel, o, d), NDYN_EINVAL);
+            ndyn_geom_vheat_free(v);
+            ndyn_geom_data_free(g);
+        }
+    }
+    /* a flat-mode dataset has no vector diffusion */
+    double *X2 = cloud2(100, 5);
+    ndyn_geom_data *gf = prep2(X2, 100, 0);
+    ndyn_geom_vheat *vf = NULL;
+    if (gf) CHECK_FAILS(ndyn_geom_vheat_new(gf, X2, &vf), NDYN_EINVAL);
+    ndyn_geom_data_free(gf);
+    free(X2);
+    free(full); free(dfull); free(o); free(d); free(op); free(om); free(X); free(F);
+}
+
 RUN_TESTS(T(scalar_diffusion_equals_expm), T(chebyshev_rows_from_cached_basis),
-          T(vector_diffusion_equals_dense))
+          T(vector_diffusion_equals_dense), T(vector_diffusion_cached_rows))

@@ -255,6 +255,26 @@ void ndyn_geom_heat_set_basis_bytes(ndyn_geom_heat *h, size_t max_bytes);
  * with u_i = 0 gets out_i = 0. Uses spectra if present, else Chebyshev. */
 int ndyn_geom_vector_diffusion(const ndyn_geom_data *g, double t, const double *f,
                                double *out, double *dout);
+/* Cached vector diffusion of one fixed signal f (n, D) (spec §9 vector
+ * path): u = Tᵀf, |f| and 1 are fixed, so the connection heat comes from
+ * Ψcᵀ (D^{1/2} x I) u (eigenpairs) or a Chebyshev basis of (D^{1/2} x I) u on
+ * L_c,sym (built at the first row-subset request, same memory bound and
+ * fallback as ndyn_geom_heat), the scalar heats of |f| and 1 from a geom heat
+ * cache. Equals ndyn_geom_vector_diffusion row by row, derivative included.
+ * Per call O(nsel K m) (Chebyshev) or O(nsel m k) (spectral). f is copied. */
+typedef struct ndyn_geom_vheat ndyn_geom_vheat;
+int ndyn_geom_vheat_new(const ndyn_geom_data *g, const double *f, ndyn_geom_vheat **out);
+void ndyn_geom_vheat_free(ndyn_geom_vheat *v);
+/* out, dout (nsel, D) world coordinates (dout may be NULL); rows == NULL: all
+ * n rows in order. */
+int ndyn_geom_vheat_apply(ndyn_geom_vheat *v, double t, const size_t *rows, size_t nsel,
+                          double *out, double *dout);
+/* The same in frame coordinates: out, dout (nsel, m) with out_i = T_iᵀ (world out_i). */
+int ndyn_geom_vheat_apply_frames(ndyn_geom_vheat *v, double t, const size_t *rows, size_t nsel,
+                                 double *out, double *dout);
+/* Memory bound of both cached bases (connection and scalar); 0: never build
+ * them (full expansion per distinct t). */
+void ndyn_geom_vheat_set_basis_bytes(ndyn_geom_vheat *v, size_t max_bytes);
 /* Scalar diffusion of all rows, convenience: out = H_t f, f (n, c). */
 int ndyn_geom_scalar_diffusion(const ndyn_geom_data *g, double t, const double *f, size_t c,
                                double *out, double *dout);

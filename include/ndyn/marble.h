@@ -154,9 +154,7 @@ typedef struct ndyn_marble_ops {
     /* local gauges */
     const struct ndyn_geom_data *g;  /* borrowed (vector diffusion) */
     double *conn;        /* (nnz, m, m) */
-    double vt;           /* t of the cached vector diffusion (NAN: none) */
-    double *vu, *dvu;    /* (n, m) cached diffused signal in frames, d/dt (geom order) */
-    double *vw, *dvw;    /* (n, D) scratch: world coordinates */
+    void *vheat;         /* ndyn_geom_vheat of the signal (vector diffusion) */
 } ndyn_marble_ops;
 int ndyn_marble_ops_from_geom(const struct ndyn_geom_data *g, ndyn_marble_ops **out);
 void ndyn_marble_ops_free(ndyn_marble_ops *ops);

@@ -24,37 +24,19 @@ static int heat_cb(void *ctx, double t, const size_t *rows, size_t nsel, double 
     return ndyn_geom_heat_apply((ndyn_geom_heat *)o->heat, t, o->rows, nsel, Hf, dHf);
 }
 
-/* geom's vector diffusion (spec §9 vector path) of the whole signal, cached
- * per t and projected to the frames: u_i = T_i^T out_i (out_i = T_i u_i, so
- * this recovers the diffused frame coordinates exactly). */
+/* geom's cached vector diffusion (spec §9 vector path) of the signal on the
+ * requested rows only, in frame coordinates (u_i = T_iᵀ out_i). */
 static int vheat_cb(void *ctx, double t, const size_t *rows, size_t nsel, double *Hf, double *dHf)
 {
     ndyn_marble_ops *o = ctx;
-    const ndyn_geom_data *g = o->g;
-    size_t n = g->n, D = g->D, m = (size_t)g->m;
-    if (!(o->vt == t)) {
-        int rc = ndyn_geom_vector_diffusion(g, t, g->vel, o->vw, o->dvw);
-        if (rc) { o->vt = NAN; return rc; }
-        for (size_t i = 0; i < n; i++) {
-            const double *Ti = g->frames + i * D * m;
-            for (size_t p = 0; p < m; p++) {
-                double a = 0, b = 0;
-                for (size_t e = 0; e < D; e++) {
-                    a += Ti[e * m + p] * o->vw[i * D + e];
-                    b += Ti[e * m + p] * o->dvw[i * D + e];
-                }
-                o->vu[i * m + p] = a;
-                o->dvu[i * m + p] = b;
-            }
-        }
-        o->vt = t;
+    if (o->rows_cap < nsel) {
+        free(o->rows);
+        o->rows = ndyn_malloc_array(nsel, sizeof(size_t));
+        o->rows_cap = o->rows ? nsel : 0;
+        if (!o->rows) return NDYN_ENOMEM;
     }
-    for (size_t r = 0; r < nsel; r++) {
-        size_t i = (size_t)o->order[rows[r]];
-        memcpy(Hf + r * m, o->vu + i * m, m * sizeof(double));
-        if (dHf) memcpy(dHf + r * m, o->dvu + i * m, m * sizeof(double));
-    }
-    return NDYN_OK;
+    for (size_t i = 0; i < nsel; i++) o->rows[i] = (size_t)o->order[rows[i]];
+    return ndyn_geom_vheat_apply_frames((ndyn_geom_vheat *)o->vheat, t, o->rows, nsel, Hf, dHf);
 }
 
 /* Manifold mode: the scalar kernel S (n x n) of the block kernel K (n m x n m)
@@ -139,7 +121,6 @@ int ndyn_marble_ops_from_geom(const ndyn_geom_data *g, ndyn_marble_ops **out)
                               g->K[c].nrows, g->K[c].ncols, n * mm, n * mm);
     ndyn_marble_ops *o = ndyn_calloc(1, sizeof *o);
     if (!o) return NDYN_ENOMEM;
-    o->vt = NAN;
     /* the scalar kernels: geom's own (flat) or split off the blocks (manifold) */
     ndyn_csr KS[16];
     const ndyn_csr *Kv = g->K;
@@ -230,14 +211,10 @@ int ndyn_marble_ops_from_geom(const ndyn_geom_data *g, ndyn_marble_ops **out)
     o->evecs = ne ? ndyn_malloc_array(n * ne, sizeof(double)) : NULL;
     if (local) {
         o->conn = ndyn_malloc_array(nnz * m2 + 1, sizeof(double));
-        o->vu = ndyn_malloc_array(n * mm, sizeof(double));
-        o->dvu = ndyn_malloc_array(n * mm, sizeof(double));
-        o->vw = ndyn_malloc_array(n * D, sizeof(double));
-        o->dvw = ndyn_malloc_array(n * D, sizeof(double));
     }
     if (!o->order || !o->order_inv || !ptr2 || !idx2 || !val2 || !o->pos || !o->signal ||
         !o->dhalf || !o->condition || (g->mask && !o->mask) || (ne && !o->evecs) ||
-        (local && (!o->conn || !o->vu || !o->dvu || !o->vw || !o->dvw))) {
+        (local && !o->conn)) {
         free(ptr2); free(idx2); free(val2); free(conn_old);
         ndyn_marble_ops_free(o);
         return NDYN_ENOMEM;
@@ -278,9 +255,13 @@ int ndyn_marble_ops_from_geom(const ndyn_geom_data *g, ndyn_marble_ops **out)
     m->dhalf = o->dhalf;
     m->order = o->order; m->order_inv = o->order_inv;
     if (local) {
-        /* geom's vector diffusion: spectral from the connection Laplacian's
-         * eigenpairs when prepared with them, else Chebyshev on L_c,sym
-         * (one full evaluation per distinct t, cached) */
+        /* geom's cached vector diffusion: spectral from the connection
+         * Laplacian's eigenpairs when prepared with them, else cached
+         * Chebyshev bases on L_c,sym and L_sym (requested rows only per t) */
+        ndyn_geom_vheat *vh = NULL;
+        int rc = ndyn_geom_vheat_new(g, g->vel, &vh);
+        if (rc) { ndyn_marble_ops_free(o); return rc; }
+        o->vheat = vh;
         o->g = g;
         m->local_gauges = 1;
         m->conn = o->conn;
@@ -308,6 +289,7 @@ void ndyn_marble_ops_free(ndyn_marble_ops *o)
     free(o->ptr); free(o->idx); free(o->val);
     free(o->order); free(o->order_inv); free(o->pos); free(o->signal); free(o->evecs);
     free(o->dhalf); free(o->condition); free(o->mask); free(o->rows);
-    free(o->conn); free(o->vu); free(o->dvu); free(o->vw); free(o->dvw);
+    free(o->conn);
+    ndyn_geom_vheat_free((ndyn_geom_vheat *)o->vheat);
     free(o);
 }
