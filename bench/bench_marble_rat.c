@@ -6,6 +6,7 @@
  *   bench_marble_rat [--protocol ref|all] [--seeds N] [--seed0 S] [--epochs E]
  *                    [--pca D] [--out E] [--lr LR] [--scale X] [--edge zero|reflect]
  *                    [--binarize] [--k K] [--delta DELTA] [--compat-sampling]
+ *                    [--diag] [--no-positions] [--pos-scale X]
  *
  * --protocol ref (default), as the reference's decoding notebook:
  *   1. split the spike counts at int(0.8 T): first 80 % train, last 20 % test;
@@ -37,6 +38,15 @@
  *   recording with reflected edges, unscaled, PCA on all of it, MARBLE
  *   trained and embedded on all points, decoder split at 80 %).
  *
+ * --diag prints, per part, the CkNN graph's components and degrees, the nodes
+ * whose gradient kernels have no off-diagonal weight, and the RMS of the
+ * three input blocks of the MLP (positions, signal, gradients); per seed, the
+ * embedding's mean norm, per-dimension variance and effective rank, the
+ * losses of some epochs and the spread of the validation loss once the
+ * learning rate has fallen 1000-fold. --no-positions turns include_positions
+ * off; --pos-scale multiplies the positions MARBLE is given (not the
+ * decoders' input; the graph and the kernels are scale-free).
+ *
  * Prints one line per seed and a summary (MARBLE - PCA per seed). MARBLE's
  * seed drives initialisation, the train/val/test node split and the
  * sampling; the decoder and the PCA baseline are deterministic.
@@ -51,6 +61,7 @@
 #include "ndyn/core.h"
 #include "ndyn/geom.h"
 #include "ndyn/io.h"
+#include "ndyn/linalg.h"
 #include "ndyn/marble.h"
 #include "ndyn/prep.h"
 
@@ -116,11 +127,78 @@ static void print_scores(const char *what, const scores *s)
            what, s->r2_pos, s->r2_posdir, s->med, s->pass_med, s->pass_mean, s->n_pass);
 }
 
+
+/* --diag: the graph and the features of one part. Components of the CkNN
+ * graph, degrees, kernel rows without off-diagonal weight, and the scale of
+ * each feature block the MLP sees (positions, the signal, its gradients
+ * K_c f), as RMS over nodes and columns. */
+static void diag_graph(const char *what, const ndyn_geom_data *g)
+{
+    size_t n = g->n, dmin = (size_t)-1, dmax = 0, zero = 0, D = g->D, s = g->s;
+    size_t *deg = malloc(n * sizeof(size_t));
+    for (size_t i = 0; i < n; i++) {
+        deg[i] = (size_t)(g->graph.rowptr[i + 1] - g->graph.rowptr[i]);
+        if (deg[i] < dmin) dmin = deg[i];
+        if (deg[i] > dmax) dmax = deg[i];
+    }
+    double *dd = malloc(n * sizeof(double));
+    for (size_t i = 0; i < n; i++) dd[i] = (double)deg[i];
+    double dmed = median_of(dd, n);
+    /* kernel rows: a row with all off-diagonal values zero in every K_c gives a zero gradient */
+    for (size_t i = 0; i < n; i++) {
+        int any = 0;
+        for (int c = 0; c < g->d && !any; c++)
+            for (int64_t q = g->K[c].rowptr[i]; q < g->K[c].rowptr[i + 1]; q++)
+                if ((size_t)g->K[c].col[q] != i && g->K[c].val[q] != 0) { any = 1; break; }
+        zero += !any;
+    }
+    double rp = 0, rv = 0, rg = 0;
+    for (size_t i = 0; i < n * D; i++) rp += g->pos[i] * g->pos[i];
+    for (size_t i = 0; i < n * s; i++) rv += g->vel[i] * g->vel[i];
+    double *gr = malloc(n * s * sizeof(double));
+    for (int c = 0; c < g->d; c++) {
+        ndyn_csr_spmm(&g->K[c], g->vel, s, 1.0, 0.0, gr);
+        for (size_t i = 0; i < n * s; i++) rg += gr[i] * gr[i];
+    }
+    printf("diag %s: %zu nodes, %zu components, degree min %zu median %.0f max %zu, %zu nodes with a zero "
+           "gradient row; RMS positions %.4g, signal %.4g, gradients %.4g\n",
+           what, n, g->n_components, dmin, dmed, dmax, zero, sqrt(rp / (double)(n * D)),
+           sqrt(rv / (double)(n * s)), sqrt(rg / (double)(n * s * (size_t)g->d)));
+    free(deg); free(dd); free(gr);
+}
+
+/* --diag: the embedding of rows [0, n): mean norm, per-dimension variance
+ * (min / max), and the participation ratio (sum l)^2 / sum l^2 of the
+ * covariance eigenvalues (the effective rank; E if isotropic, 1 if a line). */
+static void diag_emb(const double *e, size_t n, size_t E)
+{
+    double *mu = calloc(E, sizeof(double)), *C = calloc(E * E, sizeof(double));
+    double *w = malloc(E * sizeof(double)), *Z = malloc(E * E * sizeof(double)), nrm = 0;
+    for (size_t i = 0; i < n; i++) {
+        double ss = 0;
+        for (size_t j = 0; j < E; j++) { mu[j] += e[i * E + j]; ss += e[i * E + j] * e[i * E + j]; }
+        nrm += sqrt(ss);
+    }
+    for (size_t j = 0; j < E; j++) mu[j] /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < E; a++)
+            for (size_t b = 0; b < E; b++)
+                C[a * E + b] += (e[i * E + a] - mu[a]) * (e[i * E + b] - mu[b]) / (double)(n - 1);
+    double vmin = 1e300, vmax = 0, s1 = 0, s2 = 0;
+    for (size_t j = 0; j < E; j++) { vmin = fmin(vmin, C[j * E + j]); vmax = fmax(vmax, C[j * E + j]); }
+    if (!ndyn_syevr(E, C, w, Z))
+        for (size_t j = 0; j < E; j++) { double l = fmax(w[j], 0); s1 += l; s2 += l * l; }
+    printf("               embedding (train rows): mean norm %.4f, per-dim variance %.3g..%.3g, total %.4f, "
+           "effective rank %.2f, top eigenvalue share %.3f\n",
+           nrm / (double)n, vmin, vmax, s1, s2 > 0 ? s1 * s1 / s2 : 0, s1 > 0 ? fmax(w[E - 1], 0) / s1 : 0);
+    free(mu); free(C); free(w); free(Z);
+}
+
 typedef struct {
     const char *protocol;
-    int seeds, epochs, pca, out, binarize, zero_edge, k, compat;
+    int seeds, epochs, pca, out, binarize, zero_edge, k, compat, diag, no_pos;
     unsigned long seed0;
-    double lr, scale, delta;
+    double lr, scale, delta, pos_scale;
 } options;
 
 static int prepare(const double *pos, const double *vel, size_t n, size_t D, const options *o,
@@ -130,7 +208,13 @@ static int prepare(const double *pos, const double *vel, size_t n, size_t D, con
     ndyn_geom_params_default(&gp);
     gp.k = o->k;
     gp.delta = o->delta;
-    int rc = ndyn_geom_prepare_arrays(pos, vel, n, D, D, NULL, NULL, NULL, &gp, g);
+    /* --pos-scale multiplies the positions MARBLE sees; the CkNN graph (distance
+     * ratios) and the row-normalised kernels do not change, only the
+     * include_positions block of the MLP's input */
+    double *ps = malloc(n * D * sizeof(double));
+    for (size_t i = 0; i < n * D; i++) ps[i] = pos[i] * o->pos_scale;
+    int rc = ndyn_geom_prepare_arrays(ps, vel, n, D, D, NULL, NULL, NULL, &gp, g);
+    free(ps);
     if (!rc) rc = ndyn_marble_ops_from_geom(*g, ops);
     return rc;
 }
@@ -158,7 +242,7 @@ static void set_params(ndyn_marble_params *p, const options *o, uint64_t seed)
     p->out_channels = o->out;
     p->emb_norm = 1;
     p->diffusion = 0;
-    p->include_positions = 1;
+    p->include_positions = !o->no_pos;
     p->batch_size = 64;
     p->momentum = 0.9;
     p->lr = o->lr;
@@ -167,7 +251,7 @@ static void set_params(ndyn_marble_params *p, const options *o, uint64_t seed)
 
 int main(int argc, char **argv)
 {
-    options o = {"ref", 5, 100, 20, 32, 0, 1, 15, 0, 0, 1.0, 1000.0, 1.5};
+    options o = {"ref", 5, 100, 20, 32, 0, 1, 15, 0, 0, 0, 0, 1.0, 1000.0, 1.5, 1.0};
     int explicit_pca = 0, explicit_lr = 0, explicit_scale = 0, explicit_edge = 0;
     static struct option lo[] = {
         {"protocol", required_argument, 0, 'P'}, {"seeds", required_argument, 0, 'n'},
@@ -176,7 +260,8 @@ int main(int argc, char **argv)
         {"lr", required_argument, 0, 'l'}, {"scale", required_argument, 0, 'x'},
         {"edge", required_argument, 0, 'g'}, {"binarize", no_argument, 0, 'b'},
         {"k", required_argument, 0, 'k'}, {"delta", required_argument, 0, 'd'},
-        {"compat-sampling", no_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"compat-sampling", no_argument, 0, 'c'}, {"diag", no_argument, 0, 'D'}, {"no-positions", no_argument, 0, 'N'},
+        {"pos-scale", required_argument, 0, 'S'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
@@ -191,6 +276,9 @@ int main(int argc, char **argv)
         case 'g': o.zero_edge = strcmp(optarg, "zero") == 0; explicit_edge = 1; break;
         case 'b': o.binarize = 1; break;
         case 'c': o.compat = 1; break;
+        case 'D': o.diag = 1; break;
+        case 'N': o.no_pos = 1; break;
+        case 'S': o.pos_scale = atof(optarg); break;
         case 'k': o.k = atoi(optarg); break;
         case 'd': o.delta = atof(optarg); break;
         default:
@@ -199,7 +287,11 @@ int main(int argc, char **argv)
                    "  [--lr LR (ref 1, all 0.01)] [--scale X (ref 1000, all 1)]\n"
                    "  [--edge zero|reflect (ref zero, all reflect)] [--binarize (count>0 -> 1, as\n"
                    "  the reference's np.where)] [--k K (15)] [--delta DELTA (1.5)]\n"
-                   "  [--compat-sampling (the reference's positive/negative sampling)]\n");
+                   "  [--compat-sampling (the reference's positive/negative sampling)]\n"
+                   "  [--diag (graph components, degrees, zero gradient rows, feature scales,\n"
+                   "  losses per epoch, embedding variance and effective rank)]\n"
+                   "  [--no-positions (include_positions off)] [--pos-scale X (1: positions fed to\n"
+                   "  MARBLE times X; graph and kernels unchanged)]\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -228,9 +320,9 @@ int main(int argc, char **argv)
     if (o.binarize)
         for (size_t i = 0; i < T * U; i++) x[i] = x[i] > 0;
     printf("rat buddy: %zu bins x %zu units; protocol %s, PCA %zu, out %zu, k %d, delta %.2f, lr %g, "
-           "rate scale %g, %s edges%s%s, %d epochs, seeds %lu..%lu\n",
+           "rate scale %g, %s edges%s%s, %d epochs, seeds %lu..%lu; positions %s x %g\n",
            T, U, ref ? "ref" : "all", D, E, o.k, o.delta, o.lr, o.scale, o.zero_edge ? "zero" : "reflected",
-           o.binarize ? ", binarised counts" : "", o.compat ? ", reference sampling" : "", o.epochs, o.seed0, o.seed0 + (unsigned long)o.seeds - 1);
+           o.binarize ? ", binarised counts" : "", o.compat ? ", reference sampling" : "", o.epochs, o.seed0, o.seed0 + (unsigned long)o.seeds - 1, o.no_pos ? "off" : "on", o.pos_scale);
 
     /* rates: per part (ref) or over the whole recording (all) */
     size_t split = (size_t)((double)T * 0.8), starts[2] = {0, split};
@@ -287,6 +379,8 @@ int main(int argc, char **argv)
             return 1;
         }
     printf("graphs: %.1f s\n", ndyn_time_now() - t0);
+    if (o.diag)
+        for (size_t q = 0; q < np; q++) diag_graph(q ? "test part" : (ref ? "train part" : "all"), g[q]);
 
     double *emb = malloc(nrow * E * sizeof(double));
     double d_r2 = 1e9, d_r2pd = 1e9, d_med = -1e9, d_pass = -1e9;
@@ -313,6 +407,26 @@ int main(int argc, char **argv)
         for (int i = 0; i < s.n_pass && i < base.n_pass; i++) pw += s.pass[i] < base.pass[i];
         printf("               fit %.1f s, best epoch %d, val %.4f; passes where MARBLE's median error is lower: %d/%d\n",
                ndyn_time_now() - t0, h.best_epoch, h.n ? h.val_loss[h.n - 1] : NAN, pw, s.n_pass);
+        if (o.diag) {
+            diag_emb(emb, ntr, E);
+            printf("               losses (epoch: train / val):");
+            for (size_t ei = 0; ei < h.n; ei++)
+                if (ei < 3 || ei % 10 == 9 || ei + 1 == h.n || (int)ei == h.best_epoch)
+                    printf(" %zu: %.4f / %.4f (lr %g)", ei, h.train_loss[ei], h.val_loss[ei], h.lr[ei]);
+            printf("\n");
+            /* sampling noise of the validation loss: epochs whose lr is <= 1e-3 of the
+             * initial one barely move the weights, so their spread is the draw's */
+            double vs = 0, vs2 = 0, vmin = 1e300, vmax = -1e300;
+            size_t nv = 0;
+            for (size_t ei = 0; ei < h.n; ei++)
+                if (h.lr[ei] <= 1e-3 * o.lr) {
+                    vs += h.val_loss[ei]; vs2 += h.val_loss[ei] * h.val_loss[ei]; nv++;
+                    vmin = fmin(vmin, h.val_loss[ei]); vmax = fmax(vmax, h.val_loss[ei]);
+                }
+            if (nv > 1)
+                printf("               val loss over the %zu epochs with lr <= 1e-3 lr0: mean %.4f sd %.4f, %.4f..%.4f\n",
+                       nv, vs / (double)nv, sqrt(fmax(vs2 / (double)nv - vs * vs / ((double)nv * nv), 0) * nv / (nv - 1)), vmin, vmax);
+        }
         double a = s.r2_pos - base.r2_pos, bb = s.r2_posdir - base.r2_posdir;
         double cc = s.med - base.med, dd = s.pass_med - base.pass_med;
         d_r2 = fmin(d_r2, a); d_r2pd = fmin(d_r2pd, bb); d_med = fmax(d_med, cc); d_pass = fmax(d_pass, dd);
