@@ -10,10 +10,9 @@
 #include "ndyn/geom.h"
 #include "marble/marble_internal.h"
 
-/* geom's heat action on the data's rows (renumbered back to geom's order) */
-static int heat_cb(void *ctx, double t, const size_t *rows, size_t nsel, double *Hf, double *dHf)
+/* The requested rows of the data in geom's order (o->rows, grown as needed). */
+static int geom_rows(ndyn_marble_ops *o, const size_t *rows, size_t nsel)
 {
-    ndyn_marble_ops *o = ctx;
     if (o->rows_cap < nsel) {
         free(o->rows);
         o->rows = ndyn_malloc_array(nsel, sizeof(size_t));
@@ -21,7 +20,15 @@ static int heat_cb(void *ctx, double t, const size_t *rows, size_t nsel, double 
         if (!o->rows) return NDYN_ENOMEM;
     }
     for (size_t i = 0; i < nsel; i++) o->rows[i] = (size_t)o->order[rows[i]];
-    return ndyn_geom_heat_apply((ndyn_geom_heat *)o->heat, t, o->rows, nsel, Hf, dHf);
+    return NDYN_OK;
+}
+
+/* geom's heat action on the data's rows */
+static int heat_cb(void *ctx, double t, const size_t *rows, size_t nsel, double *Hf, double *dHf)
+{
+    ndyn_marble_ops *o = ctx;
+    int rc = geom_rows(o, rows, nsel);
+    return rc ? rc : ndyn_geom_heat_apply((ndyn_geom_heat *)o->heat, t, o->rows, nsel, Hf, dHf);
 }
 
 /* geom's cached vector diffusion (spec §9 vector path) of the signal on the
@@ -29,14 +36,9 @@ static int heat_cb(void *ctx, double t, const size_t *rows, size_t nsel, double 
 static int vheat_cb(void *ctx, double t, const size_t *rows, size_t nsel, double *Hf, double *dHf)
 {
     ndyn_marble_ops *o = ctx;
-    if (o->rows_cap < nsel) {
-        free(o->rows);
-        o->rows = ndyn_malloc_array(nsel, sizeof(size_t));
-        o->rows_cap = o->rows ? nsel : 0;
-        if (!o->rows) return NDYN_ENOMEM;
-    }
-    for (size_t i = 0; i < nsel; i++) o->rows[i] = (size_t)o->order[rows[i]];
-    return ndyn_geom_vheat_apply_frames((ndyn_geom_vheat *)o->vheat, t, o->rows, nsel, Hf, dHf);
+    int rc = geom_rows(o, rows, nsel);
+    return rc ? rc
+              : ndyn_geom_vheat_apply_frames((ndyn_geom_vheat *)o->vheat, t, o->rows, nsel, Hf, dHf);
 }
 
 /* Manifold mode: the scalar kernel S (n x n) of the block kernel K (n m x n m)
