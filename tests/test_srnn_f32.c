@@ -12,41 +12,21 @@
 #include <string.h>
 
 #include "ndyn/srnn.h"
-
-static const char *blocks[] = {"pi", "trans_W", "trans_b", "trans_B", "dyn_W", "dyn_b", "h0_mu",
-                               "h0_logvar", "logvar_h", "logvar_y", "emis_W0", "emis_b0", "emis_W1",
-                               "emis_b1", "emis_W2", "emis_b2", "encf_Wx", "encf_Wh", "encf_b",
-                               "encb_Wx", "encb_Wh", "encb_b", "s1_W", "s1_b", "s2_W", "s2_b",
-                               "m_Wa", "m_Ws", "m_b", "logvar_q"};
+#include "srnn_test_util.h"
 
 enum { NT = 4, TMAX = 30, D = 5 };
 
 static void compare(ndyn_srnn_params *p, int poisson, double coef)
 {
-    size_t Ts[NT] = {TMAX, TMAX, 17, TMAX};
-    static double ybuf[NT][TMAX * D];
-    const double *ys[NT];
-    ndyn_rng r;
-    ndyn_rng_init(&r, 5, 0);
-    for (int i = 0; i < NT; i++) {
-        for (int q = 0; q < TMAX * D; q++)
-            ybuf[i][q] = poisson ? (double)ndyn_rng_poisson(&r, 2.0) : ndyn_rng_normal(&r);
-        ys[i] = ybuf[i];
-    }
-    ndyn_srnn_data d = {NT, D, Ts, ys, NULL, 0};
-    size_t tot = 0;
-    for (int i = 0; i < NT; i++) tot += Ts[i];
-    ndyn_srnn_model *m;
-    CHECK_OK(ndyn_srnn_model_new(p, D, &m));
-    if (!m) return;
-    for (size_t i = 0; i < m->n_theta; i++) m->theta[i] += 0.05 * ndyn_rng_normal(&r);
-    double *eps = malloc(tot * p->H * sizeof(double)), *P = malloc(tot * p->K * sizeof(double));
-    for (size_t i = 0; i < tot * p->H; i++) eps[i] = ndyn_rng_normal(&r);
-    for (size_t t = 0; t < tot; t++) {
-        double s = 0;
-        for (int k = 0; k < p->K; k++) s += P[t * p->K + k] = ndyn_rng_uniform(&r) + 0.1;
-        for (int k = 0; k < p->K; k++) P[t * p->K + k] /= s;
-    }
+    const size_t Ts[NT] = {TMAX, TMAX, 17, TMAX};
+    t_srnn_problem pb;
+    int made = t_srnn_problem_make(&pb, p, NT, Ts, D, poisson, 5);
+    CHECK(made == 0);
+    if (made) { t_srnn_problem_free(&pb); return; }
+    ndyn_srnn_model *m = pb.m;
+    const ndyn_srnn_data d = pb.d;
+    const double *eps = pb.eps, *P = pb.P;
+    size_t tot = pb.tot;
     double *g64 = malloc(m->n_theta * sizeof(double)), *g32 = malloc(m->n_theta * sizeof(double));
     double J64, J32;
     m->p.precision = NDYN_SRNN_F64;
@@ -58,10 +38,10 @@ static void compare(ndyn_srnn_params *p, int poisson, double coef)
     if (relJ > 1e-6) fprintf(stderr, "  J f64 %.10g f32 %.10g rel %.3g\n", J64, J32, relJ);
     CHECK(relJ <= 1e-6);
     CHECK(J32 != J64); /* the float path really ran in float */
-    for (size_t bi = 0; bi < sizeof blocks / sizeof blocks[0]; bi++) {
+    for (size_t bi = 0; bi < T_SRNN_NBLOCKS; bi++) {
         double *v;
         size_t n;
-        if (ndyn_srnn_param_view(m, blocks[bi], &v, &n) || n == 0) continue;
+        if (ndyn_srnn_param_view(m, t_srnn_blocks[bi], &v, &n) || n == 0) continue;
         size_t off = (size_t)(v - m->theta);
         double worst = 0, scale = 0;
         for (size_t q = 0; q < n; q++) {
@@ -70,15 +50,13 @@ static void compare(ndyn_srnn_params *p, int poisson, double coef)
         }
         double rel = worst / fmax(scale, 1e-3 * fabs(J64) / (double)tot);
         if (rel > 1e-4)
-            fprintf(stderr, "  block %-10s n=%4zu max|grad| %.3g max abs diff %.3g rel %.3g\n", blocks[bi], n,
+            fprintf(stderr, "  block %-10s n=%4zu max|grad| %.3g max abs diff %.3g rel %.3g\n", t_srnn_blocks[bi], n,
                     scale, worst, rel);
         CHECK(rel <= 1e-4);
     }
     free(g64);
     free(g32);
-    free(eps);
-    free(P);
-    ndyn_srnn_model_free(m);
+    t_srnn_problem_free(&pb);
 }
 
 static void defaults(ndyn_srnn_params *p)

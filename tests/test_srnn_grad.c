@@ -9,54 +9,34 @@
 #include <string.h>
 
 #include "ndyn/srnn.h"
-
-static const char *blocks[] = {"pi", "trans_W", "trans_b", "trans_B", "dyn_W", "dyn_b", "h0_mu",
-                               "h0_logvar", "logvar_h", "logvar_y", "emis_W0", "emis_b0", "emis_W1",
-                               "emis_b1", "emis_W2", "emis_b2", "encf_Wx", "encf_Wh", "encf_b",
-                               "encb_Wx", "encb_Wh", "encb_b", "s1_W", "s1_b", "s2_W", "s2_b",
-                               "m_Wa", "m_Ws", "m_b", "logvar_q"};
+#include "srnn_test_util.h"
 
 static void check_model(ndyn_srnn_params *p, int poisson, double coef)
 {
     enum { NT = 3, T = 10, D = 3 };
-    size_t Ts[NT] = {T, T, 7}; /* two lengths: two batches */
-    static double ybuf[NT][T * D];
-    const double *ys[NT];
-    ndyn_rng r;
-    ndyn_rng_init(&r, 21, 0);
-    for (int i = 0; i < NT; i++) {
-        for (int q = 0; q < T * D; q++)
-            ybuf[i][q] = poisson ? (double)ndyn_rng_poisson(&r, 2.0) : ndyn_rng_normal(&r);
-        ys[i] = ybuf[i];
-    }
-    ndyn_srnn_data d = {NT, D, Ts, ys, NULL, 0};
-    size_t tot = 0;
-    for (int i = 0; i < NT; i++) tot += Ts[i];
-    ndyn_srnn_model *m;
-    CHECK_OK(ndyn_srnn_model_new(p, D, &m));
-    if (!m) return;
-    /* move the variances away from their initial values and make the base matrix non-zero */
-    for (size_t i = 0; i < m->n_theta; i++) m->theta[i] += 0.05 * ndyn_rng_normal(&r);
-    double *eps = malloc(tot * p->H * sizeof(double)), *P = malloc(tot * p->K * sizeof(double));
-    for (size_t i = 0; i < tot * p->H; i++) eps[i] = ndyn_rng_normal(&r);
-    for (size_t t = 0; t < tot; t++) {
-        double s = 0;
-        for (int k = 0; k < p->K; k++) s += P[t * p->K + k] = ndyn_rng_uniform(&r) + 0.1;
-        for (int k = 0; k < p->K; k++) P[t * p->K + k] /= s;
-    }
+    const size_t Ts[NT] = {T, T, 7}; /* two lengths: two batches */
+    /* the perturbation moves the variances away from their initial values
+     * and makes the base matrix non-zero */
+    t_srnn_problem pb;
+    int made = t_srnn_problem_make(&pb, p, NT, Ts, D, poisson, 21);
+    CHECK(made == 0);
+    if (made) { t_srnn_problem_free(&pb); return; }
+    ndyn_srnn_model *m = pb.m;
+    const ndyn_srnn_data d = pb.d;
+    const double *eps = pb.eps, *P = pb.P;
     double *g = malloc(m->n_theta * sizeof(double)), J;
     CHECK_OK(ndyn_srnn_objective(m, &d, eps, P, coef, &J, g));
     CHECK(isfinite(J));
     const double h = 1e-6;
-    for (size_t bi = 0; bi < sizeof blocks / sizeof blocks[0]; bi++) {
+    for (size_t bi = 0; bi < T_SRNN_NBLOCKS; bi++) {
         double *v;
         size_t n;
-        if (ndyn_srnn_param_view(m, blocks[bi], &v, &n) || n == 0) continue;
+        if (ndyn_srnn_param_view(m, t_srnn_blocks[bi], &v, &n) || n == 0) continue;
         double worst = 0, scale = 0;
         size_t off = (size_t)(v - m->theta);
-        int frozen = (!p->learn_var_h && !strcmp(blocks[bi], "logvar_h")) ||
-                     (!p->learn_var_y && !strcmp(blocks[bi], "logvar_y")) ||
-                     (!p->learn_var_q && !strcmp(blocks[bi], "logvar_q"));
+        int frozen = (!p->learn_var_h && !strcmp(t_srnn_blocks[bi], "logvar_h")) ||
+                     (!p->learn_var_y && !strcmp(t_srnn_blocks[bi], "logvar_y")) ||
+                     (!p->learn_var_q && !strcmp(t_srnn_blocks[bi], "logvar_q"));
         if (frozen) { /* fixed variances: no gradient reaches them */
             for (size_t q = 0; q < n; q++) CHECK(g[off + q] == 0);
             continue;
@@ -74,14 +54,12 @@ static void check_model(ndyn_srnn_params *p, int poisson, double coef)
         }
         double rel = worst / fmax(scale, 1.0);
         if (rel > 1e-5)
-            fprintf(stderr, "  block %-10s n=%3zu max|grad| %.3g max abs err %.3g rel %.3g\n", blocks[bi],
+            fprintf(stderr, "  block %-10s n=%3zu max|grad| %.3g max abs err %.3g rel %.3g\n", t_srnn_blocks[bi],
                     n, scale, worst, rel);
         CHECK(rel <= 1e-5);
     }
     free(g);
-    free(eps);
-    free(P);
-    ndyn_srnn_model_free(m);
+    t_srnn_problem_free(&pb);
 }
 
 static void small(ndyn_srnn_params *p)
