@@ -1,10 +1,13 @@
-/* Test helper: a MARBLE dataset from a parity fixture written by
- * python/marble_torch.py (dense kernels and adjacency -> one CSR pattern). */
+/* Test helpers: a MARBLE dataset from a parity fixture written by
+ * python/marble_torch.py (dense kernels and adjacency -> one CSR pattern);
+ * the toy fields prepared by geom. */
 #ifndef NDYN_TEST_MARBLE_FIXTURE_H
 #define NDYN_TEST_MARBLE_FIXTURE_H
 
+#include "ndyn/geom.h"
 #include "ndyn/io.h"
 #include "ndyn/marble.h"
+#include "ndyn/sim.h"
 
 typedef struct tfix {
     ndyn_dataset *ds;
@@ -16,20 +19,20 @@ typedef struct tfix {
     uint8_t *mask;
 } tfix;
 
-static const ndyn_array *tf_get(const tfix *f, const char *name)
+static inline const ndyn_array *tf_get(const tfix *f, const char *name)
 {
     const ndyn_array *a = NULL;
     if (ndyn_dataset_get(f->ds, name, &a)) return NULL;
     return a;
 }
 
-static double *tf_f64(const tfix *f, const char *name)
+static inline double *tf_f64(const tfix *f, const char *name)
 {
     const ndyn_array *a = tf_get(f, name);
     return a && a->dtype == NDYN_F64 ? (double *)a->data : NULL;
 }
 
-static int tf_load(tfix *f, const char *name)
+static inline int tf_load(tfix *f, const char *name)
 {
     memset(f, 0, sizeof *f);
     char path[512];
@@ -76,14 +79,14 @@ static int tf_load(tfix *f, const char *name)
     return 0;
 }
 
-static void tf_free(tfix *f)
+static inline void tf_free(tfix *f)
 {
     ndyn_dataset_free(f->ds);
     free(f->ptr); free(f->idx); free(f->val);
 }
 
 /* Hyper-parameters of the fixture's config array. */
-static void tf_params(const tfix *f, ndyn_marble_params *p)
+static inline void tf_params(const tfix *f, ndyn_marble_params *p)
 {
     ndyn_marble_params_default(p);
     const int32_t *c = tf_get(f, "config")->data;
@@ -163,4 +166,30 @@ static void compare(const double *got, const tfix *f, const ndyn_marble_model *m
 }
 
 #endif
+
+/* The four toy fields, n points each, prepared with CkNN k = 10 and n_eig
+ * Laplacian eigenpairs (0: Chebyshev, -1: all). */
+static inline int t_fields_geom(size_t n, int n_eig, ndyn_geom_data **g)
+{
+    *g = NULL;
+    ndyn_sim_fields_params fp;
+    ndyn_sim_fields_defaults(&fp);
+    fp.n = n;
+    ndyn_dataset *ds = NULL;
+    int rc = ndyn_sim_fields(&fp, &ds);
+    if (rc) return rc;
+    const ndyn_array *pos, *vel, *cond;
+    ndyn_dataset_get(ds, "pos", &pos);
+    ndyn_dataset_get(ds, "vel", &vel);
+    ndyn_dataset_get(ds, "condition", &cond);
+    ndyn_geom_params gp;
+    ndyn_geom_params_default(&gp);
+    gp.k = 10;
+    gp.n_eigenvectors = n_eig;
+    rc = ndyn_geom_prepare_arrays(pos->data, vel->data, pos->shape[0], 2, 2, cond->data, NULL, NULL,
+                                  &gp, g);
+    ndyn_dataset_free(ds);
+    return rc;
+}
+
 #endif

@@ -30,7 +30,7 @@ typedef struct {
 /* Draws, in order from one stream of seed: the data (Poisson(2) counts or
  * N(0, 1)), the parameter perturbation, eps, then P (uniform + 0.1,
  * normalised per step). Returns 0 on success; free with t_srnn_problem_free. */
-static int t_srnn_problem_make(t_srnn_problem *q, const ndyn_srnn_params *p, int nt, const size_t *Ts,
+static inline int t_srnn_problem_make(t_srnn_problem *q, const ndyn_srnn_params *p, int nt, const size_t *Ts,
                                int D, int poisson, uint64_t seed)
 {
     memset(q, 0, sizeof *q);
@@ -68,7 +68,7 @@ static int t_srnn_problem_make(t_srnn_problem *q, const ndyn_srnn_params *p, int
     return 0;
 }
 
-static void t_srnn_problem_free(t_srnn_problem *q)
+static inline void t_srnn_problem_free(t_srnn_problem *q)
 {
     free(q->y);
     free(q->eps);

@@ -153,25 +153,11 @@ TEST(fit_with_and_without_cache)
  * table = a fit without. */
 TEST(chebyshev_table)
 {
-    ndyn_sim_fields_params fp;
-    ndyn_sim_fields_defaults(&fp);
-    fp.n = 60;
-    ndyn_dataset *ds = NULL;
-    CHECK_OK(ndyn_sim_fields(&fp, &ds));
-    if (!ds) return;
-    const ndyn_array *pos, *vel, *cond;
-    ndyn_dataset_get(ds, "pos", &pos);
-    ndyn_dataset_get(ds, "vel", &vel);
-    ndyn_dataset_get(ds, "condition", &cond);
-    ndyn_geom_params gp;
-    ndyn_geom_params_default(&gp);
-    gp.k = 10;
     ndyn_geom_data *geo = NULL;
-    CHECK_OK(ndyn_geom_prepare_arrays(pos->data, vel->data, pos->shape[0], 2, 2, cond->data, NULL,
-                                      NULL, &gp, &geo));
+    CHECK_OK(t_fields_geom(60, 0, &geo));
     ndyn_marble_ops *ops = NULL;
     if (geo) CHECK_OK(ndyn_marble_ops_from_geom(geo, &ops));
-    if (!ops) { ndyn_geom_data_free(geo); ndyn_dataset_free(ds); return; }
+    if (!ops) { ndyn_geom_data_free(geo); return; }
     const ndyn_marble_data *g = &ops->data;
     CHECK(g->n_eig == 0 && g->heat_basis_fn != NULL);
     ndyn_marble_params p;
@@ -233,7 +219,6 @@ TEST(chebyshev_table)
     ndyn_marble_history_free(&h[1]);
     ndyn_marble_ops_free(ops);
     ndyn_geom_data_free(geo);
-    ndyn_dataset_free(ds);
 }
 
 RUN_TESTS(T(batch_equals_neighbourhoods_and_pytorch_aware),

@@ -3,6 +3,7 @@
  * same model on a view built here without renumbering (dense union of the
  * kernels), with the spectral and the Chebyshev heat action. */
 #include "test.h"
+#include "marble_fixture.h"
 #include "ndyn/geom.h"
 #include "ndyn/io.h"
 #include "ndyn/marble.h"
@@ -16,23 +17,9 @@ static int heat_plain(void *ctx, double t, const size_t *rows, size_t nsel, doub
 
 static void compare(int n_eig)
 {
-    ndyn_sim_fields_params fp;
-    ndyn_sim_fields_defaults(&fp);
-    fp.n = 50;
-    ndyn_dataset *ds = NULL;
-    CHECK_OK(ndyn_sim_fields(&fp, &ds));
-    const ndyn_array *pos, *vel, *cond;
-    ndyn_dataset_get(ds, "pos", &pos);
-    ndyn_dataset_get(ds, "vel", &vel);
-    ndyn_dataset_get(ds, "condition", &cond);
-    ndyn_geom_params gp;
-    ndyn_geom_params_default(&gp);
-    gp.k = 10;
-    gp.n_eigenvectors = n_eig;
     ndyn_geom_data *g = NULL;
-    CHECK_OK(ndyn_geom_prepare_arrays(pos->data, vel->data, pos->shape[0], 2, 2, cond->data, NULL,
-                                      NULL, &gp, &g));
-    if (!g) { ndyn_dataset_free(ds); return; }
+    CHECK_OK(t_fields_geom(50, n_eig, &g));
+    if (!g) return;
     size_t n = g->n, d = (size_t)g->d;
     ndyn_marble_ops *ops = NULL;
     CHECK_OK(ndyn_marble_ops_from_geom(g, &ops));
@@ -102,7 +89,6 @@ static void compare(int n_eig)
     ndyn_marble_model_free(m);
     ndyn_marble_ops_free(ops);
     ndyn_geom_data_free(g);
-    ndyn_dataset_free(ds);
 }
 
 TEST(renumbered_equals_plain_spectral) { compare(-1); }
@@ -114,25 +100,9 @@ TEST(renumbered_equals_plain_chebyshev) { compare(0); }
  * with changing t runs on it. */
 TEST(chebyshev_basis_equals_full_spectrum)
 {
-    ndyn_sim_fields_params fp;
-    ndyn_sim_fields_defaults(&fp);
-    fp.n = 40;
-    ndyn_dataset *ds = NULL;
-    CHECK_OK(ndyn_sim_fields(&fp, &ds));
-    const ndyn_array *pos, *vel, *cond;
-    ndyn_dataset_get(ds, "pos", &pos);
-    ndyn_dataset_get(ds, "vel", &vel);
-    ndyn_dataset_get(ds, "condition", &cond);
-    ndyn_geom_params gp;
-    ndyn_geom_params_default(&gp);
-    gp.k = 10;
     ndyn_geom_data *gs = NULL, *gc = NULL;
-    gp.n_eigenvectors = -1;
-    CHECK_OK(ndyn_geom_prepare_arrays(pos->data, vel->data, pos->shape[0], 2, 2, cond->data, NULL,
-                                      NULL, &gp, &gs));
-    gp.n_eigenvectors = 0;
-    CHECK_OK(ndyn_geom_prepare_arrays(pos->data, vel->data, pos->shape[0], 2, 2, cond->data, NULL,
-                                      NULL, &gp, &gc));
+    CHECK_OK(t_fields_geom(40, -1, &gs));
+    CHECK_OK(t_fields_geom(40, 0, &gc));
     ndyn_marble_ops *os = NULL, *oc = NULL;
     if (gs) CHECK_OK(ndyn_marble_ops_from_geom(gs, &os));
     if (gc) CHECK_OK(ndyn_marble_ops_from_geom(gc, &oc));
@@ -164,7 +134,6 @@ TEST(chebyshev_basis_equals_full_spectrum)
 done:
     ndyn_marble_ops_free(os); ndyn_marble_ops_free(oc);
     ndyn_geom_data_free(gs); ndyn_geom_data_free(gc);
-    ndyn_dataset_free(ds);
 }
 
 RUN_TESTS(T(renumbered_equals_plain_spectral), T(renumbered_equals_plain_chebyshev),
