@@ -6,7 +6,7 @@
  *   bench_marble_rat [--protocol ref|all] [--seeds N] [--seed0 S] [--epochs E]
  *                    [--pca D] [--out E] [--lr LR] [--scale X] [--edge zero|reflect]
  *                    [--binarize] [--k K] [--delta DELTA] [--compat-sampling]
- *                    [--diag] [--no-positions] [--pos-scale X]
+ *                    [--diag] [--no-positions] [--pos-scale X] [--val-draws D]
  *
  * --protocol ref (default), as the reference's decoding notebook:
  *   1. split the spike counts at int(0.8 T): first 80 % train, last 20 % test;
@@ -47,6 +47,18 @@
  * off; --pos-scale multiplies the positions MARBLE is given (not the
  * decoders' input; the graph and the kernels are scale-free).
  *
+ * --val-draws D sets MARBLE's validation estimator (0, the default: a new
+ * draw of positives and negatives every epoch; D >= 1: the same D draws every
+ * epoch, averaged), which picks the best-validation checkpoint.
+ *
+ * The paper's statistics (spec §18): per seed, a paired two-sided Wilcoxon
+ * signed-rank test (scipy's defaults) on the per-test-row |position error|
+ * of MARBLE against PCA (statistic, z, p, median of the paired differences;
+ * "lower" when the rank sum favours MARBLE and p < 0.05) and on the 11
+ * per-pass medians; across the seeds run, signed-rank tests of the per-seed
+ * differences (median error, R^2) against 0. A "row |" line per seed gives
+ * the docs table's columns.
+ *
  * Prints one line per seed and a summary (MARBLE - PCA per seed). MARBLE's
  * seed drives initialisation, the train/val/test node split and the
  * sampling; the decoder and the PCA baseline are deterministic.
@@ -84,8 +96,10 @@ static double median_of(double *x, size_t n)
 }
 
 /* Decode position (lab col 0) and direction (col 1) from x (rows, d): train
- * rows [0, ntr), test rows [ntr, n); lab is (n, 2). */
-static int decode(const double *x, size_t n, size_t d, const double *lab, size_t ntr, scores *s)
+ * rows [0, ntr), test rows [ntr, n); lab is (n, 2). err_out (n - ntr) or
+ * NULL: |position error| of each test row. */
+static int decode(const double *x, size_t n, size_t d, const double *lab, size_t ntr, scores *s,
+                  double *err_out)
 {
     size_t nte = n - ntr;
     double *ytr = malloc(ntr * 2 * sizeof(double)), *yte = malloc(nte * 2 * sizeof(double));
@@ -100,6 +114,7 @@ static int decode(const double *x, size_t n, size_t d, const double *lab, size_t
     if ((rc = ndyn_metric_r2(yte, yhat, nte, 2, per, &s->r2_posdir))) goto out;
     s->r2_pos = per[0];
     for (size_t i = 0; i < nte; i++) err[i] = fabs(yhat[2 * i] - yte[2 * i]);
+    if (err_out) memcpy(err_out, err, nte * sizeof(double));
     memcpy(col, err, nte * sizeof(double));
     s->med = median_of(col, nte);
     /* passes: runs of constant direction label */
@@ -196,7 +211,7 @@ static void diag_emb(const double *e, size_t n, size_t E)
 
 typedef struct {
     const char *protocol;
-    int seeds, epochs, pca, out, binarize, zero_edge, k, compat, diag, no_pos;
+    int seeds, epochs, pca, out, binarize, zero_edge, k, compat, diag, no_pos, val_draws;
     unsigned long seed0;
     double lr, scale, delta, pos_scale;
 } options;
@@ -247,11 +262,12 @@ static void set_params(ndyn_marble_params *p, const options *o, uint64_t seed)
     p->momentum = 0.9;
     p->lr = o->lr;
     p->compat_sampling = o->compat;
+    p->val_draws = o->val_draws;
 }
 
 int main(int argc, char **argv)
 {
-    options o = {"ref", 5, 100, 20, 32, 0, 1, 15, 0, 0, 0, 0, 1.0, 1000.0, 1.5, 1.0};
+    options o = {"ref", 5, 100, 20, 32, 0, 1, 15, 0, 0, 0, 0, 0, 1.0, 1000.0, 1.5, 1.0};
     int explicit_pca = 0, explicit_lr = 0, explicit_scale = 0, explicit_edge = 0;
     static struct option lo[] = {
         {"protocol", required_argument, 0, 'P'}, {"seeds", required_argument, 0, 'n'},
@@ -261,7 +277,7 @@ int main(int argc, char **argv)
         {"edge", required_argument, 0, 'g'}, {"binarize", no_argument, 0, 'b'},
         {"k", required_argument, 0, 'k'}, {"delta", required_argument, 0, 'd'},
         {"compat-sampling", no_argument, 0, 'c'}, {"diag", no_argument, 0, 'D'}, {"no-positions", no_argument, 0, 'N'},
-        {"pos-scale", required_argument, 0, 'S'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"pos-scale", required_argument, 0, 'S'}, {"val-draws", required_argument, 0, 'V'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
@@ -279,6 +295,7 @@ int main(int argc, char **argv)
         case 'D': o.diag = 1; break;
         case 'N': o.no_pos = 1; break;
         case 'S': o.pos_scale = atof(optarg); break;
+        case 'V': o.val_draws = atoi(optarg); break;
         case 'k': o.k = atoi(optarg); break;
         case 'd': o.delta = atof(optarg); break;
         default:
@@ -291,7 +308,9 @@ int main(int argc, char **argv)
                    "  [--diag (graph components, degrees, zero gradient rows, feature scales,\n"
                    "  losses per epoch, embedding variance and effective rank)]\n"
                    "  [--no-positions (include_positions off)] [--pos-scale X (1: positions fed to\n"
-                   "  MARBLE times X; graph and kernels unchanged)]\n");
+                   "  MARBLE times X; graph and kernels unchanged)]\n"
+                   "  [--val-draws D (0: a new validation draw every epoch; D >= 1: the same D\n"
+                   "  draws every epoch, averaged)]\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -320,9 +339,10 @@ int main(int argc, char **argv)
     if (o.binarize)
         for (size_t i = 0; i < T * U; i++) x[i] = x[i] > 0;
     printf("rat buddy: %zu bins x %zu units; protocol %s, PCA %zu, out %zu, k %d, delta %.2f, lr %g, "
-           "rate scale %g, %s edges%s%s, %d epochs, seeds %lu..%lu; positions %s x %g\n",
+           "rate scale %g, %s edges%s%s, %d epochs, seeds %lu..%lu; positions %s x %g; val draws %d%s\n",
            T, U, ref ? "ref" : "all", D, E, o.k, o.delta, o.lr, o.scale, o.zero_edge ? "zero" : "reflected",
-           o.binarize ? ", binarised counts" : "", o.compat ? ", reference sampling" : "", o.epochs, o.seed0, o.seed0 + (unsigned long)o.seeds - 1, o.no_pos ? "off" : "on", o.pos_scale);
+           o.binarize ? ", binarised counts" : "", o.compat ? ", reference sampling" : "", o.epochs, o.seed0, o.seed0 + (unsigned long)o.seeds - 1, o.no_pos ? "off" : "on", o.pos_scale,
+           o.val_draws, o.val_draws ? " (fixed)" : " (new every epoch)");
 
     /* rates: per part (ref) or over the whole recording (all) */
     size_t split = (size_t)((double)T * 0.8), starts[2] = {0, split};
@@ -356,7 +376,10 @@ int main(int argc, char **argv)
     size_t ntr = ref ? off[1] : (size_t)(0.8 * (double)nrow);
 
     scores base;
-    if (decode(pos, nrow, D, lab, ntr, &base)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
+    size_t nte = nrow - ntr;
+    double *err_p = malloc(nte * sizeof(double)), *err_m = malloc(nte * sizeof(double));
+    double *dif = malloc(nte * sizeof(double));
+    if (decode(pos, nrow, D, lab, ntr, &base, err_p)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
     print_scores("PCA", &base);
     {   /* diagnostic only: the decoders on MARBLE's raw input (PCA coordinates and velocity) */
         double *pv = malloc(nrow * 2 * D * sizeof(double));
@@ -365,7 +388,7 @@ int main(int argc, char **argv)
             memcpy(pv + r * 2 * D + D, vel + r * D, D * sizeof(double));
         }
         scores pvs;
-        if (decode(pv, nrow, 2 * D, lab, ntr, &pvs)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
+        if (decode(pv, nrow, 2 * D, lab, ntr, &pvs, NULL)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
         print_scores("PCA+velocity", &pvs);
         free(pv);
     }
@@ -385,7 +408,10 @@ int main(int argc, char **argv)
     double *emb = malloc(nrow * E * sizeof(double));
     double d_r2 = 1e9, d_r2pd = 1e9, d_med = -1e9, d_pass = -1e9;
     double s_r2 = 0, s_r2pd = 0, s_med = 0, s_pass = 0;
-    int wins_all = 0;
+    int wins_all = 0, win_r2 = 0, win_med = 0, win_wx = 0;
+    double *seed_dmed = malloc((size_t)o.seeds * sizeof(double));
+    double *seed_dr2 = malloc((size_t)o.seeds * sizeof(double));
+    double *seed_dr2pd = malloc((size_t)o.seeds * sizeof(double));
     for (int si = 0; si < o.seeds; si++) {
         uint64_t seed = o.seed0 + (uint64_t)si;
         ndyn_marble_params p;
@@ -399,7 +425,7 @@ int main(int argc, char **argv)
         for (size_t q = 0; !rc && q < np; q++) rc = embed(m, g[q], ops[q], E, emb + off[q] * E);
         if (rc) { fprintf(stderr, "bench_marble_rat: %s\n", ndyn_errmsg()); return 1; }
         scores s;
-        if (decode(emb, nrow, E, lab, ntr, &s)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
+        if (decode(emb, nrow, E, lab, ntr, &s, err_m)) { fprintf(stderr, "%s\n", ndyn_errmsg()); return 1; }
         char what[64];
         snprintf(what, sizeof what, "MARBLE seed %lu", (unsigned long)seed);
         print_scores(what, &s);
@@ -407,6 +433,34 @@ int main(int argc, char **argv)
         for (int i = 0; i < s.n_pass && i < base.n_pass; i++) pw += s.pass[i] < base.pass[i];
         printf("               fit %.1f s, best epoch %d, val %.4f; passes where MARBLE's median error is lower: %d/%d\n",
                ndyn_time_now() - t0, h.best_epoch, h.n ? h.val_loss[h.n - 1] : NAN, pw, s.n_pass);
+        /* the paper's statistic: paired signed-rank test on the per-sample
+         * |position errors| (MARBLE - PCA, same test rows), and on the
+         * per-pass medians */
+        ndyn_wilcoxon_result wx, wp;
+        for (size_t i = 0; i < nte; i++) dif[i] = err_m[i] - err_p[i];
+        double dmed_pair = median_of(dif, nte);
+        if (ndyn_wilcoxon(err_m, err_p, nte, NDYN_WILCOXON_AUTO, &wx) ||
+            ndyn_wilcoxon(s.pass, base.pass, (size_t)(s.n_pass < base.n_pass ? s.n_pass : base.n_pass),
+                          NDYN_WILCOXON_AUTO, &wp)) {
+            fprintf(stderr, "bench_marble_rat: %s\n", ndyn_errmsg());
+            return 1;
+        }
+        int lower = wx.r_plus < wx.r_minus && wx.pvalue < 0.05;
+        printf("               Wilcoxon per sample (MARBLE - PCA |error|, n %zu): statistic %.1f, z %.3f, "
+               "p %.3g, median difference %+.2f mm, MARBLE %s; per pass (n %zu, %s): statistic %.1f, p %.3g\n",
+               wx.n_used, wx.statistic, wx.z, wx.pvalue, 1000 * dmed_pair,
+               lower ? "lower (p < 0.05)" : wx.r_plus < wx.r_minus ? "lower, not significant" :
+               wx.pvalue < 0.05 ? "HIGHER (p < 0.05)" : "higher, not significant",
+               wp.n_used, wp.exact ? "exact" : "approx", wp.statistic, wp.pvalue);
+        seed_dmed[si] = s.med - base.med;
+        seed_dr2[si] = s.r2_pos - base.r2_pos;
+        seed_dr2pd[si] = s.r2_posdir - base.r2_posdir;
+        win_r2 += s.r2_pos > base.r2_pos;
+        win_med += s.med < base.med;
+        win_wx += lower;
+        printf("row | %lu | %.4f | %.4f | %.4f | %.4f | %d/%d | %+.2f | %.3g | %s | %d |\n",
+               (unsigned long)seed, s.r2_pos, s.r2_posdir, s.med, s.pass_med, pw, s.n_pass,
+               1000 * dmed_pair, wx.pvalue, lower ? "yes" : "no", h.best_epoch);
         if (o.diag) {
             diag_emb(emb, ntr, E);
             printf("               losses (epoch: train / val):");
@@ -440,6 +494,23 @@ int main(int argc, char **argv)
            "median err mean %+.4f worst %+.4f m; per-pass median mean %+.4f worst %+.4f m\n",
            n, s_r2 / n, d_r2, s_r2pd / n, d_r2pd, s_med / n, d_med, s_pass / n, d_pass);
     printf("seeds where MARBLE beats PCA on R2(pos), R2(pos,dir) and median error together: %d/%d\n", wins_all, n);
+    printf("seeds where MARBLE is better: (a) R2(pos) %d/%d, (b) median error %d/%d, "
+           "(c) per-sample Wilcoxon lower with p < 0.05 %d/%d\n", win_r2, n, win_med, n, win_wx, n);
+    {   /* across seeds: signed-rank tests of the per-seed differences against 0 */
+        const double *v[3] = {seed_dmed, seed_dr2, seed_dr2pd};
+        const char *nm[3] = {"median error", "R2(pos)", "R2(pos,dir)"};
+        for (int q = 0; q < 3; q++) {
+            ndyn_wilcoxon_result w;
+            if (ndyn_wilcoxon(v[q], NULL, (size_t)n, NDYN_WILCOXON_AUTO, &w)) {
+                printf("across seeds, %s: %s\n", nm[q], ndyn_errmsg());
+                continue;
+            }
+            printf("across %d seeds, MARBLE - PCA %s: signed-rank statistic %.1f (r+ %.1f, r- %.1f), "
+                   "p %.3g (%s)\n", n, nm[q], w.statistic, w.r_plus, w.r_minus, w.pvalue,
+                   w.exact ? "exact" : "normal approximation");
+        }
+    }
+    free(seed_dmed); free(seed_dr2); free(seed_dr2pd); free(err_p); free(err_m); free(dif);
     for (size_t q = 0; q < np; q++) { ndyn_marble_ops_free(ops[q]); ndyn_geom_data_free(g[q]); }
     ndyn_pca_free(pca);
     ndyn_trials_free(tr);

@@ -53,6 +53,10 @@ static void usage(FILE *f)
             "                               negatives from any split) (default: ndyn's, no leakage)\n"
             "      --exclude-neighbour-negatives  negatives avoid the anchor's neighbours (default: off)\n"
             "      --seed N                 seed of initialisation, split, sampling (default: 0)\n"
+            "      --val-draws D            validation loss that picks the best epoch: 0 draws new\n"
+            "                               positives/negatives every epoch (the reference's way);\n"
+            "                               D >= 1 scores every epoch on the same D draws and\n"
+            "                               averages them, so epochs compare fairly (default: 0)\n"
             MARBLE_GEOM_HELP
             CLI_COMMON_HELP
             "  -h, --help                   this help\n");
@@ -85,7 +89,7 @@ int marble_fit(int argc, char **argv)
 {
     enum { O_DATA = 1, O_OUT, O_RESUME, O_EPOCHS, O_BS, O_LR, O_MOM, O_ORDER, O_HIDDEN, O_OUTCH,
            O_DROP, O_NOBN, O_NOBIAS, O_IP, O_DIFF, O_NODIFF, O_POS, O_NOSELF, O_VN, O_EN,
-           O_COMPAT, O_EXNEG, O_SEED };
+           O_COMPAT, O_EXNEG, O_SEED, O_VALDRAWS };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA}, {"out", required_argument, 0, O_OUT},
         {"resume", required_argument, 0, O_RESUME}, {"epochs", required_argument, 0, O_EPOCHS},
@@ -99,7 +103,8 @@ int marble_fit(int argc, char **argv)
         {"vec-norm", no_argument, 0, O_VN}, {"emb-norm", no_argument, 0, O_EN},
         {"compat-sampling", no_argument, 0, O_COMPAT},
         {"exclude-neighbour-negatives", no_argument, 0, O_EXNEG},
-        {"seed", required_argument, 0, O_SEED}, MARBLE_GEOM_LONGOPTS,
+        {"seed", required_argument, 0, O_SEED}, {"val-draws", required_argument, 0, O_VALDRAWS},
+        MARBLE_GEOM_LONGOPTS,
         {"help", no_argument, 0, 'h'}, CLI_COMMON_LONGOPTS, {0, 0, 0, 0}};
     const char *data = NULL, *out = "model.npz", *resume = NULL;
     ndyn_marble_params p;
@@ -143,6 +148,7 @@ int marble_fit(int argc, char **argv)
         case O_EN: p.emb_norm = 1; break;
         case O_COMPAT: p.compat_sampling = 1; break;
         case O_EXNEG: p.exclude_neighbour_negatives = 1; break;
+        case O_VALDRAWS: if (cli_parse_int(CMD, "val-draws", optarg, 0, 1000, &v)) return CLI_USAGE; p.val_draws = (int)v; break;
         case O_SEED: if (cli_parse_u64(CMD, "seed", optarg, &p.seed)) return CLI_USAGE; break;
         default: return cli_usage(CMD, "unknown option");
         }

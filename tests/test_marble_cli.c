@@ -85,6 +85,15 @@ TEST(fit_embed_distance)
     CHECK_OK(ndyn_npz_read(hist, &h));
     if (h) CHECK(ndyn_dataset_get(h, "epoch", &a) == 0 && a->size == 1 && ((double *)a->data)[0] == 2);
     ndyn_dataset_free(h);
+    /* --val-draws: range-checked, recorded in the model file */
+    CHECK(run("marble fit --data x.npz --val-draws -1") == 2);
+    CHECK(run("marble fit --help | grep -q -- --val-draws") == 0);
+    snprintf(cmd, sizeof cmd, "marble fit --data %s --out %s --epochs 2 --k 10 --batch-size 32 --hidden 8 --out-channels 2 --val-draws 3", raw, model);
+    CHECK(run(cmd) == 0);
+    ndyn_marble_model *mm = NULL;
+    CHECK_OK(ndyn_marble_load(model, &mm));
+    if (mm) CHECK(ndyn_marble_model_params(mm)->val_draws == 3);
+    ndyn_marble_model_free(mm);
     /* exact distances without clusters */
     snprintf(cmd, sizeof cmd, "marble distance --emb %s --out %s", emb, dist);
     CHECK(run(cmd) == 0);

@@ -54,6 +54,11 @@ TEST(check_params_rejects)
     ndyn_marble_params_default(&p);
     p.n_hidden = 99;
     CHECK_FAILS(ndyn_marble_check_params(&p, NULL), NDYN_EINVAL);
+    ndyn_marble_params_default(&p);
+    p.val_draws = -1;
+    CHECK_FAILS(ndyn_marble_check_params(&p, NULL), NDYN_EINVAL);
+    p.val_draws = 1001;
+    CHECK_FAILS(ndyn_marble_check_params(&p, NULL), NDYN_EINVAL);
     tfix f;
     CHECK(tf_load(&f, "aware") == 0);
     ndyn_marble_params_default(&p);
@@ -314,6 +319,7 @@ TEST(model_file_keeps_every_setting)
     p.n_hidden = 2; p.hidden[0] = 5; p.hidden[1] = 4; p.momentum = 0.0; p.dropout = 0.25;
     p.seed = 0xFFFFFFFFFFFFFFF1ULL; p.lr = 0.0123456789; p.lr_threshold = 3e-4; p.lr_patience = 3;
     p.order = 1; p.include_positions = 1; p.emb_norm = 1; p.out_channels = 4; p.tau0 = 0.5;
+    p.val_draws = 7;
     ndyn_marble_model *m = NULL, *m2 = NULL;
     CHECK_OK(ndyn_marble_model_new(&p, 2, 2, 2, &m));
     char path[256];
@@ -327,6 +333,7 @@ TEST(model_file_keeps_every_setting)
         CHECK(q->lr == p.lr && q->lr_threshold == p.lr_threshold && q->lr_patience == 3);
         CHECK(q->order == 1 && q->include_positions == 1 && q->emb_norm == 1);
         CHECK(q->out_channels == 4 && q->tau0 == 0.5 && q->epochs == p.epochs);
+        CHECK(q->val_draws == 7);
         CHECK(m2->n_params == m->n_params && m2->epoch == 0 && m2->best_epoch == -1);
         CHECK(memcmp(m2->params, m->params, m->n_params * sizeof(double)) == 0);
         CHECK(memcmp(m2->buffers, m->buffers, m->n_buffers * sizeof(double)) == 0);
@@ -375,6 +382,56 @@ TEST(fit_is_seeded_and_resumes)
     }
     ndyn_marble_model_free(a); ndyn_marble_model_free(b);
     ndyn_marble_model_free(c); ndyn_marble_model_free(c2);
+    tf_free(&f);
+}
+
+TEST(fixed_validation_draws)
+{
+    tfix f;
+    CHECK(tf_load(&f, "aware") == 0);
+    ndyn_marble_params p;
+    tf_params(&f, &p);
+    p.epochs = 5; p.batch_size = 8; p.seed = 3; p.val_draws = 3;
+    ndyn_marble_model *m = NULL;
+    CHECK_OK(ndyn_marble_model_new(&p, f.g.s, f.g.d, f.g.dim, &m));
+    if (!m) { tf_free(&f); return; }
+    /* the same draws give the same loss on every call; D draws average the
+     * D single-draw losses; different draws differ (the sampling is random) */
+    double v3, v3b, l[3];
+    CHECK_OK(ndyn_marble_validation_loss(m, &f.g, 0, 3, &v3));
+    CHECK_OK(ndyn_marble_validation_loss(m, &f.g, 0, 3, &v3b));
+    CHECK(v3 == v3b && isfinite(v3));
+    for (int j = 0; j < 3; j++) CHECK_OK(ndyn_marble_validation_loss(m, &f.g, j, 1, &l[j]));
+    CHECK_CLOSE(v3, (l[0] + l[1] + l[2]) / 3.0, 1e-15, 1e-14);
+    CHECK(l[0] != l[1] && l[1] != l[2]);
+    CHECK_FAILS(ndyn_marble_validation_loss(m, &f.g, 0, 0, &v3), NDYN_EINVAL);
+    CHECK_FAILS(ndyn_marble_validation_loss(m, &f.g, -1, 2, &v3), NDYN_EINVAL);
+    /* fit scores every epoch on those draws: the restored best model's loss
+     * on draws 0..2 is the history's value at the best epoch */
+    ndyn_marble_history h;
+    CHECK_OK(ndyn_marble_fit(m, &f.g, &h));
+    CHECK(h.n == 5 && h.best_epoch >= 0);
+    double vb;
+    CHECK_OK(ndyn_marble_validation_loss(m, &f.g, 0, 3, &vb));
+    if (h.best_epoch >= 0) CHECK(vb == h.val_loss[h.best_epoch]);
+    ndyn_marble_history_free(&h);
+    ndyn_marble_model_free(m);
+    /* an unchanged model (lr 1e-300 moves no weight; no BatchNorm, so no
+     * running statistics; no dropout): with fixed draws every epoch scores
+     * the same, with a new draw per epoch (val_draws 0) the scores vary */
+    for (int vd = 0; vd <= 2; vd += 2) {
+        p.lr = 1e-300; p.batch_norm = 0; p.dropout = 0; p.val_draws = vd; p.epochs = 4;
+        m = NULL;
+        CHECK_OK(ndyn_marble_model_new(&p, f.g.s, f.g.d, f.g.dim, &m));
+        if (!m) continue;
+        CHECK_OK(ndyn_marble_fit(m, &f.g, &h));
+        int same = 1;
+        for (size_t e = 1; e < h.n; e++) same &= h.val_loss[e] == h.val_loss[0];
+        CHECKF(same == (vd > 0), "val_draws %d: val loss %.17g %.17g %.17g %.17g", vd,
+               h.val_loss[0], h.val_loss[1], h.val_loss[2], h.val_loss[3]);
+        ndyn_marble_history_free(&h);
+        ndyn_marble_model_free(m);
+    }
     tf_free(&f);
 }
 
@@ -447,4 +504,4 @@ RUN_TESTS(T(feature_and_param_counts), T(check_params_rejects), T(parity_embeddi
           T(gradient_check_inner_product), T(gradient_check_no_self),
           T(minibatch_equals_full_transform), T(inner_product_identity), T(model_file_roundtrip),
           T(model_file_keeps_every_setting),
-          T(fit_is_seeded_and_resumes), T(loss_mask_term_and_sampler))
+          T(fit_is_seeded_and_resumes), T(fixed_validation_draws), T(loss_mask_term_and_sampler))

@@ -289,6 +289,33 @@ int ndyn_metric_accuracy(const int *truth, const int *pred, size_t n, double *ac
 int ndyn_metric_balanced_accuracy(const int *truth, const int *pred, size_t n, int n_classes,
                                   double *ba);
 
+/* ------------------------------------------------------------ rank tests */
+
+typedef enum {
+    NDYN_WILCOXON_AUTO = 0,   /* exact when 1 <= n <= 50 with no zero and no tied |d|, else approx */
+    NDYN_WILCOXON_APPROX,     /* normal approximation with the tie correction */
+    NDYN_WILCOXON_EXACT       /* exact null distribution; fails on zeros or ties */
+} ndyn_wilcoxon_method;
+
+typedef struct {
+    double statistic;   /* min(r_plus, r_minus): scipy's two-sided statistic */
+    double r_plus;      /* rank sum of the positive differences */
+    double r_minus;     /* rank sum of the negative differences */
+    double z;           /* (statistic - mean) / sd of the normal approximation
+                           (NaN when the exact distribution was used) */
+    double pvalue;      /* two-sided */
+    size_t n_used;      /* differences ranked (zeros dropped) */
+    int exact;          /* 1 if the p-value is exact */
+} ndyn_wilcoxon_result;
+
+/* Paired Wilcoxon signed-rank test of d = x - y (y NULL: d = x), two-sided,
+ * as scipy.stats.wilcoxon(x, y) with zero_method "wilcox" (zero differences
+ * are dropped before ranking), correction False. The approximation uses
+ * average ranks for ties and subtracts sum(t^3 - t)/48 from the variance per
+ * group of t tied |d|. n >= 1 with at least one nonzero difference. */
+int ndyn_wilcoxon(const double *x, const double *y, size_t n, ndyn_wilcoxon_method method,
+                  ndyn_wilcoxon_result *out);
+
 /* ---------------------------------------------------------------------- PCA */
 
 typedef struct ndyn_pca {

@@ -68,6 +68,11 @@ typedef struct ndyn_marble_params {
     double lr_threshold;    /* ReduceLROnPlateau relative threshold (1e-4) */
     int local_gauges;       /* the model works in local tangent frames; must equal
                                the dataset's setting (ndyn_marble_data.local_gauges) (0) */
+    int val_draws;          /* validation estimator of the best-epoch checkpoint:
+                               0 draws new positives/negatives every epoch (the
+                               reference's way); D >= 1 scores every epoch on the
+                               same D draws (streams fixed by the seed, not the
+                               epoch) and averages them (0) */
 } ndyn_marble_params;
 
 void ndyn_marble_params_default(ndyn_marble_params *p);
@@ -207,6 +212,14 @@ void ndyn_marble_history_free(ndyn_marble_history *h);
  * loaded model resumes), keep the best-validation weights, restore them at
  * the end. history may be NULL. Progress on stderr (see core.h). */
 int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *data, ndyn_marble_history *history);
+
+/* Validation loss of m on data as fit computes it with val_draws >= 1: the
+ * validation nodes of the split drawn from the model's seed, in eval mode,
+ * positives and negatives from the fixed draws first_draw .. first_draw +
+ * n_draws - 1, the mean of the n_draws losses. fit's validation loss of an
+ * epoch is this with first_draw 0 and n_draws = val_draws. */
+int ndyn_marble_validation_loss(ndyn_marble_model *m, const ndyn_marble_data *data,
+                                int first_draw, int n_draws, double *loss);
 
 /* Embed every point in eval mode: emb is (n, E). */
 int ndyn_marble_transform(const ndyn_marble_model *m, const ndyn_marble_data *data, double *emb);

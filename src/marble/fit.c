@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "marble/marble_internal.h"
@@ -66,6 +67,56 @@ static int eval_split(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *
     return rc;
 }
 
+/* Streams of the fixed validation draws (val_draws >= 1): far above the
+ * per-epoch streams (1000 + ep, 2000000 + ep with ep < 1e7, test 3000000). */
+#define MB_VAL_STREAM ((uint64_t)1 << 40)
+
+/* Mean validation loss over the fixed draws first .. first + count - 1. */
+static int eval_fixed(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
+                      const uint8_t *split, const int32_t *nodes, size_t nn, int first, int count,
+                      double *out)
+{
+    double s = 0, l;
+    int rc = NDYN_OK;
+    for (int j = 0; j < count && !rc; j++) {
+        rc = eval_split(m, g, w, split, nodes, nn, MB_VAL_STREAM + (uint64_t)(first + j), &l);
+        s += l;
+    }
+    *out = rc ? NAN : s / count;
+    return rc;
+}
+
+int ndyn_marble_validation_loss(ndyn_marble_model *m, const ndyn_marble_data *g, int first_draw,
+                                int n_draws, double *loss)
+{
+    if (!m || !loss) return ndyn_error(NDYN_EINVAL, "marble: model and loss must not be NULL");
+    if (first_draw < 0 || n_draws < 1 || first_draw > INT32_MAX - n_draws)
+        return ndyn_error(NDYN_EINVAL, "marble: validation draws need first_draw >= 0 and "
+                          "n_draws >= 1 (now %d, %d)", first_draw, n_draws);
+    int rc = ndyn_marble_check_params(&m->par, g);
+    if (rc) return rc;
+    if (g->s != m->s || g->d != m->d || g->dim != m->dim)
+        return ndyn_error(NDYN_ESHAPE, "marble: the model was built for s = %zu, d = %zu, "
+                          "dim = %zu but the data has %zu, %zu, %zu", m->s, m->d, m->dim, g->s,
+                          g->d, g->dim);
+    size_t n = g->n, nv = 0;
+    uint8_t *split = ndyn_malloc_array(n, 1);
+    int32_t *va = ndyn_malloc_array(n, sizeof(int32_t));
+    mb_work w;
+    memset(&w, 0, sizeof w);
+    if (!split || !va) { rc = NDYN_ENOMEM; goto done; }
+    if ((rc = mb_split(n, m->par.val_frac, m->par.test_frac, m->par.seed, split))) goto done;
+    for (size_t i = 0; i < n; i++)
+        if (split[i] == 1) va[nv++] = (int32_t)i;
+    if ((rc = mb_work_init(&w, m, g))) goto done;
+    if ((rc = mb_fcache_build(&w, m, g))) goto done;
+    rc = eval_fixed(m, g, &w, split, va, nv, first_draw, n_draws, loss);
+done:
+    mb_work_free(&w);
+    free(split); free(va);
+    return rc;
+}
+
 int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble_history *hist)
 {
     int rc = ndyn_marble_check_params(&m->par, g);
@@ -125,7 +176,10 @@ int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble
         double tsec = ndyn_time_now() - tw0, tcpu = (double)(clock() - tc0) / CLOCKS_PER_SEC;
         double train_loss = tot / (double)(nbat ? nbat : 1), val_loss;
         if (m->params[m->off_t] < MB_T_MIN) m->params[m->off_t] = MB_T_MIN;
-        rc = eval_split(m, g, &w, split, va, cnt[1], 2000000 + (uint64_t)ep, &val_loss);
+        if (m->par.val_draws > 0)   /* the same draws every epoch: epochs compare fairly */
+            rc = eval_fixed(m, g, &w, split, va, cnt[1], 0, m->par.val_draws, &val_loss);
+        else
+            rc = eval_split(m, g, &w, split, va, cnt[1], 2000000 + (uint64_t)ep, &val_loss);
         if (rc) break;
         double lr_used = m->opt->p.lr;
         if ((rc = ndyn_nn_sched_step(&m->sched, m->opt, train_loss, NULL))) break;

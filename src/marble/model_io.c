@@ -46,6 +46,7 @@ static int hp_put(const ndyn_marble_model *m, ndyn_nn_hparams *h)
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "d", (int64_t)m->d);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "dim", (int64_t)m->dim);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "local_gauges", p->local_gauges);
+    if (!rc) rc = ndyn_nn_hparams_set_int(h, "val_draws", p->val_draws);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "epoch", m->epoch);
     if (!rc) rc = ndyn_nn_hparams_set_int(h, "best_epoch", m->best_epoch);
     return rc;
@@ -89,6 +90,12 @@ static int hp_get(const ndyn_nn_hparams *h, ndyn_marble_params *p, int dims[3], 
     if (!rc && lg != 0 && lg != 1)
         rc = ndyn_error(NDYN_EFORMAT, "marble model: local_gauges = %lld", (long long)lg);
     p->local_gauges = (int)lg;
+    /* val_draws: absent from files written before it existed (0: a new draw per epoch) */
+    int64_t vd = 0;
+    if (!rc && ndyn_nn_hparams_get_int(h, "val_draws", &vd) == NDYN_EFORMAT) rc = NDYN_EFORMAT;
+    if (!rc && (vd < 0 || vd > 1000))
+        rc = ndyn_error(NDYN_EFORMAT, "marble model: val_draws = %lld", (long long)vd);
+    p->val_draws = (int)vd;
     if (!rc) rc = hp_int(h, "s", &dims[0]);
     if (!rc) rc = hp_int(h, "d", &dims[1]);
     if (!rc) rc = hp_int(h, "dim", &dims[2]);

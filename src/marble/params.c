@@ -35,6 +35,7 @@ void ndyn_marble_params_default(ndyn_marble_params *p)
     p->lr_patience = 10;
     p->lr_threshold = 1e-4;
     p->local_gauges = 0;
+    p->val_draws = 0;
 }
 
 int mb_check_gauges(int model_lg, const ndyn_marble_data *data)
@@ -122,6 +123,9 @@ int ndyn_marble_check_params(const ndyn_marble_params *p, const ndyn_marble_data
         return ndyn_error(NDYN_EINVAL,
                           "marble: val_frac (%g) > 0, test_frac (%g) >= 0 and their sum < 1",
                           p->val_frac, p->test_frac);
+    if (p->val_draws < 0 || p->val_draws > 1000)
+        return ndyn_error(NDYN_EINVAL, "marble: val_draws must be in 0..1000 (0: a new draw every "
+                          "epoch; now %d)", p->val_draws);
     if (p->local_gauges != 0 && p->local_gauges != 1)
         return ndyn_error(NDYN_EINVAL, "marble: local_gauges is 0 or 1 (now %d)", p->local_gauges);
     if (!(p->lr_factor > 0 && p->lr_factor < 1) || p->lr_patience < 0 || !(p->lr_threshold >= 0))
