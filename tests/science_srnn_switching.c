@@ -13,7 +13,10 @@
  * the regimes, and stage 1 then locks the fit into them), 300 + 1700 epochs
  * at lr 1e-2 halved every 500 epochs so that the fits settle, float32
  * training steps to keep the time, 2 restarts per K keeping the better
- * held-out ELBO, held-out ELBO from 8 draws. */
+ * held-out ELBO, held-out ELBO from 8 draws. With the default training seed
+ * the sweep passes 10/10 data seeds (9/10 on seeds 10-19), but with training
+ * seeds 7 and 8 only 10/20: the K = 2 fit often stops short of its optimum
+ * (docs/srnn.md), so this test still depends on its training seed. */
 #include "test.h"
 
 #include <math.h>
