@@ -131,6 +131,28 @@ static void SFX(emission_fwd)(const REAL *th, const srnn_layout *l, REAL *const 
     }
 }
 
+/* emission backward through BLAS: dJ/dg in b->d1 (n, N); weight gradients into gr, dJ/dh into b->dh */
+static void SFX(emission_bwd)(const REAL *th, const srnn_layout *l, const SFX(bufs) *b, size_t n, REAL *gr)
+{
+    REAL *dout = b->d1, *din = b->d2;
+    const int H = l->H;
+    for (int i = l->L - 1; i >= 0; i--) {
+        int di = l->dims[i], dO = l->dims[i + 1];
+        GEMM(1, 0, dO, di, (int)n, 1, dout, dO, b->act[i], di, 1, gr + l->emis_W[i], di);
+        SFX(colsum_add)(dout, n, dO, gr + l->emis_b[i], b->ones);
+        if (i == 0) {
+            GEMM(0, 0, (int)n, di, dO, 1, dout, dO, th + l->emis_W[i], di, 1, b->dh, H);
+        } else {
+            GEMM(0, 0, (int)n, di, dO, 1, dout, dO, th + l->emis_W[i], di, 0, din, di);
+            const REAL *ai = b->act[i];
+            for (size_t q = 0; q < n * (size_t)di; q++) din[q] = ai[q] > 0 ? din[q] : 0;
+            REAL *tmp = dout;
+            dout = din;
+            din = tmp;
+        }
+    }
+}
+
 static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_ws *w,
                            const double *yd, const double *epsd, const double *P, double coef,
                            double *Jout, double *J_trial, double *elbo_trial, double *grad)
@@ -226,7 +248,13 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
             }
     }
     /* ---------------- emission and log p(y | h) */
-    SFX(emission_fwd)(th, l, W->act, TB);
+#if REAL_IS_FLOAT
+    if (SRNN_F32_OWN_EMISSION(l)) {
+        int rc = srnn_emission_fwd_f32(th, l, W->act, TB);
+        if (rc) return rc;
+    } else
+#endif
+        SFX(emission_fwd)(th, l, W->act, TB);
     const REAL *g = W->act[l->L];
     if (p->emission == NDYN_SRNN_GAUSSIAN) {
         double c = 0;
@@ -531,22 +559,13 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
             }
         if (p->emission == NDYN_SRNN_GAUSSIAN)
             for (int j = 0; j < N; j++) gr[l->logvar_y + j] += glvy[j] * ivy[j] * (REAL)((double)vy[j] - vmin_y);
-        REAL *dout = W->d1, *din = W->d2;
-        for (int i = l->L - 1; i >= 0; i--) {
-            int di = l->dims[i], dO = l->dims[i + 1];
-            GEMM(1, 0, dO, di, (int)TB, 1, dout, dO, W->act[i], di, 1, gr + l->emis_W[i], di);
-            SFX(colsum_add)(dout, TB, dO, gr + l->emis_b[i], W->ones);
-            if (i == 0) {
-                GEMM(0, 0, (int)TB, di, dO, 1, dout, dO, th + l->emis_W[i], di, 1, W->dh, H);
-            } else {
-                GEMM(0, 0, (int)TB, di, dO, 1, dout, dO, th + l->emis_W[i], di, 0, din, di);
-                const REAL *ai = W->act[i];
-                for (size_t q = 0; q < TB * (size_t)di; q++) din[q] = ai[q] > 0 ? din[q] : 0;
-                REAL *tmp = dout;
-                dout = din;
-                din = tmp;
-            }
-        }
+#if REAL_IS_FLOAT
+        if (SRNN_F32_OWN_EMISSION(l)) {
+            int rc = srnn_emission_bwd_f32(th, l, W->act, TB, dg, gr, W->dh);
+            if (rc) return rc;
+        } else
+#endif
+            SFX(emission_bwd)(th, l, W, TB, gr);
     }
     /* entropy of q: d/dtheta_q [T B sum_d 0.5 log v_q] */
     for (int d = 0; d < H; d++)
