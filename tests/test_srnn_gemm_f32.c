@@ -34,7 +34,7 @@ TEST(sgemm_small_all_forms)
 {
     ndyn_rng r;
     ndyn_rng_init(&r, 11, 0);
-    const int Ms[] = {1, 3, 16, 37, 130}, Ns[] = {1, 3, 4, 5, 16, 17, 50, 64}, Ks[] = {1, 3, 8, 13, 64, 300};
+    const int Ms[] = {1, 3, 6, 8, 16, 37, 130}, Ns[] = {1, 3, 4, 5, 7, 8, 16, 17, 50, 64}, Ks[] = {1, 3, 8, 13, 64, 300};
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++)
             for (size_t im = 0; im < sizeof Ms / sizeof *Ms; im++)

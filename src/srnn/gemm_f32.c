@@ -160,6 +160,31 @@ AI void dots_n(const int n, int M, int K, const float *A, int lda, const float *
  * a multiple of 16 >= N and zero padding, or for N <= NARROW, K >= 8 (N, K) */
 AI int is_narrow(int N, int K) { return N <= NARROW && K >= 8; }
 
+/* N <= 8 outputs from a short K (< 8): one 8-wide accumulator per row over the packed (K, 16)
+ * rows, the first N lanes stored */
+AI void mm_tiny(const int K, int M, int N, const float *A, int lda, const float *Bp, int ldbp, const float *bias,
+                int beta, int act, const float *mask, int ldm, float *C, int ldc)
+{
+    v8 bv[8];
+    for (int k = 0; k < K; k++) bv[k] = ld8(Bp + (ptrdiff_t)k * ldbp);
+    for (int i = 0; i < M; i++) {
+        const float *a = A + (ptrdiff_t)i * lda;
+        v8 acc = (v8){0};
+        for (int k = 0; k < K; k++) {
+            const float x = a[k];
+            acc += (v8){x, x, x, x, x, x, x, x} * bv[k];
+        }
+        float t[8], *c = C + (ptrdiff_t)i * ldc;
+        st8(t, acc);
+        for (int j = 0; j < N; j++) {
+            float v = t[j] + (beta ? c[j] : 0) + (bias ? bias[j] : 0);
+            if (act == 1) v = v > 0 ? v : 0;
+            if (act == 2) v = mask[(ptrdiff_t)i * ldm + j] > 0 ? v : 0;
+            c[j] = v;
+        }
+    }
+}
+
 AI void mm_body(int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp, const float *bias,
                 int beta, int act, const float *mask, int ldm, float *C, int ldc)
 {
@@ -172,10 +197,52 @@ AI void mm_body(int M, int N, int K, const float *A, int lda, const float *Bp, i
         }
         return;
     }
+    if (N <= 8 && K < 8) {
+        switch (K) {
+        case 0: mm_tiny(0, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
+        case 1: mm_tiny(1, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
+        case 2: mm_tiny(2, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
+        case 3: mm_tiny(3, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
+        case 4: mm_tiny(4, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
+        case 5: mm_tiny(5, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
+        case 6: mm_tiny(6, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
+        default: mm_tiny(7, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
+        }
+        return;
+    }
     for (int j = 0; j < N; j += NR) {
         int nr = N - j < NR ? N - j : NR;
         tile_rows(M, K, A, lda, 1, Bp + j, ldbp, C + j, ldc, 1, nr, beta, bias ? bias + j : NULL, act,
                   mask ? mask + j : NULL, ldm);
+    }
+}
+
+/* C (M, N) += A^T B for M, N <= 8: one 8-wide row of B per k (its lanes past N are ignored, and
+ * the last rows, where 8 entries would run past B, go scalar), two accumulator sets for even and
+ * odd k */
+AI void atb_tiny(const int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
+{
+    v8 e[8], o[8];
+    for (int i = 0; i < M; i++) e[i] = o[i] = (v8){0};
+    int kend = K - 1 - (8 - N + ldb - 1) / ldb; /* rows k < kend + 1 can load 8 entries */
+    int k = 0;
+    for (; k + 1 <= kend; k += 2) {
+        const v8 b0 = ld8(B + (ptrdiff_t)k * ldb), b1 = ld8(B + (ptrdiff_t)(k + 1) * ldb);
+        const float *a0 = A + (ptrdiff_t)k * lda, *a1 = a0 + lda;
+        for (int i = 0; i < M; i++) {
+            const float x0 = a0[i], x1 = a1[i];
+            e[i] += (v8){x0, x0, x0, x0, x0, x0, x0, x0} * b0;
+            o[i] += (v8){x1, x1, x1, x1, x1, x1, x1, x1} * b1;
+        }
+    }
+    for (int i = 0; i < M; i++) {
+        float t[8];
+        st8(t, e[i] + o[i]);
+        for (int j = 0; j < N; j++) {
+            float v = t[j];
+            for (int q = k; q < K; q++) v += A[(ptrdiff_t)q * lda + i] * B[(ptrdiff_t)q * ldb + j];
+            C[(ptrdiff_t)i * ldc + j] += v;
+        }
     }
 }
 
@@ -184,6 +251,19 @@ AI void mm_body(int M, int N, int K, const float *A, int lda, const float *Bp, i
  * chunk of KC rows into zero-padded scratch */
 AI void atb_body(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
 {
+    if (M <= 8 && N <= 8) {
+        switch (M) {
+        case 1: atb_tiny(1, N, K, A, lda, B, ldb, C, ldc); break;
+        case 2: atb_tiny(2, N, K, A, lda, B, ldb, C, ldc); break;
+        case 3: atb_tiny(3, N, K, A, lda, B, ldb, C, ldc); break;
+        case 4: atb_tiny(4, N, K, A, lda, B, ldb, C, ldc); break;
+        case 5: atb_tiny(5, N, K, A, lda, B, ldb, C, ldc); break;
+        case 6: atb_tiny(6, N, K, A, lda, B, ldb, C, ldc); break;
+        case 7: atb_tiny(7, N, K, A, lda, B, ldb, C, ldc); break;
+        default: atb_tiny(8, N, K, A, lda, B, ldb, C, ldc); break;
+        }
+        return;
+    }
     ptrdiff_t csi = ldc, csj = 1;
     if (N < M && N % NR) { /* C^T (N, M) += B^T A */
         const float *tp = A;
@@ -283,7 +363,7 @@ void srnn_sgemm_small(int ta, int tb, int M, int N, int K, float alpha, const fl
 {
     if (M <= 0 || N <= 0) return;
     int b01 = beta == 0 || beta == 1;
-    if (alpha == 1 && b01 && !ta && K >= 8 && srnn_f32_packed(N, K) <= PACK_MAX) {
+    if (alpha == 1 && b01 && !ta && (K >= 8 || N <= 8) && srnn_f32_packed(N, K) <= PACK_MAX) {
         float Bp[PACK_MAX];
         srnn_f32_pack(tb, N, K, B, ldb, Bp);
         mm_dispatch(M, N, K, A, lda, Bp, is_narrow(N, K) ? K : ld16(N), NULL, beta != 0, 0, NULL, 0, C, ldc);

@@ -79,6 +79,23 @@ static void SFX(bias_fill)(REAL *out, const REAL *bias, size_t rows, int n)
     }
 }
 
+/* out (rows, n) = bias (n) + A (rows, k) W^T, W (n, k) with leading dimension ldw; in float through
+ * the own kernels with the bias added as the tiles are stored (no separate fill pass) */
+static void SFX(gemm_bias)(REAL *out, const REAL *bias, size_t rows, int n, int k, const REAL *A, int lda,
+                           const REAL *Wt, int ldw)
+{
+#if REAL_IS_FLOAT
+    if ((srnn_f32_own & 2) && srnn_f32_packed(n, k) <= 8192) {
+        float Bp[8192];
+        srnn_f32_pack(1, n, k, Wt, ldw, Bp);
+        srnn_f32_mm((int)rows, n, k, A, lda, Bp, bias, 0, 0, NULL, 0, out, n);
+        return;
+    }
+#endif
+    SFX(bias_fill)(out, bias, rows, n);
+    GEMM(0, 1, (int)rows, n, k, 1, A, lda, Wt, ldw, 1, out, n);
+}
+
 static void SFX(relu)(REAL *x, size_t n)
 {
     for (size_t q = 0; q < n; q++) x[q] = x[q] > 0 ? x[q] : 0;
@@ -206,8 +223,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         yenc = yi;
     }
     const REAL *Wfx = th + l->encf_Wx, *Wfh = th + l->encf_Wh, *bfw = th + l->encf_b;
-    SFX(bias_fill)(W->uf, bfw, TB, H);
-    GEMM(0, 1, (int)TB, H, N, 1, yenc, N, Wfx, N, 1, W->uf, H);
+    SFX(gemm_bias)(W->uf, bfw, TB, H, N, yenc, N, Wfx, N);
     for (size_t t = 0; t < T; t++) {
         REAL *u = W->uf + t * B * H;
         if (t) GEMM(0, 1, iB, H, H, 1, u - B * H, H, Wfh, H, 1, u, H);
@@ -216,8 +232,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     memcpy(W->E, W->uf, TB * H * sizeof(REAL));
     if (l->n_encb) {
         const REAL *Wbx = th + l->encb_Wx, *Wbh = th + l->encb_Wh, *bb = th + l->encb_b;
-        SFX(bias_fill)(W->ub, bb, TB, H);
-        GEMM(0, 1, (int)TB, H, N, 1, yenc, N, Wbx, N, 1, W->ub, H);
+        SFX(gemm_bias)(W->ub, bb, TB, H, N, yenc, N, Wbx, N);
         for (size_t t = T; t-- > 0;) {
             REAL *u = W->ub + t * B * H;
             if (t + 1 < T) GEMM(0, 1, iB, H, H, 1, u + B * H, H, Wbh, H, 1, u, H);
@@ -229,8 +244,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     const REAL *W1 = th + l->s1_W, *b1 = th + l->s1_b, *W2 = th + l->s2_W, *b2 = th + l->s2_b;
     const REAL *Wma = th + l->m_Wa, *Wms = th + l->m_Ws, *bm = th + l->m_b;
     /* first layer: the encoder part for all rows at once, the h_{t-1} part per step */
-    SFX(bias_fill)(W->r1, b1, TB, S1);
-    GEMM(0, 1, (int)TB, S1, H, 1, W->E, H, W1, 2 * H, 1, W->r1, S1);
+    SFX(gemm_bias)(W->r1, b1, TB, S1, H, W->E, H, W1, 2 * H);
     for (size_t t = 0; t < T; t++) {
         REAL *r1 = W->r1 + t * B * S1, *a = W->a + t * B * H, *s = W->s + t * B * H,
              *h = W->h + t * B * H;
@@ -288,14 +302,12 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     for (int k = 0; k < K; k++) {
         REAL *F = W->F + (size_t)k * TB * H;
         const REAL *Wk = th + l->dyn_W + (size_t)k * H * H, *bk = th + l->dyn_b + (size_t)k * H;
-        SFX(bias_fill)(F + B * H, bk, R1, H);
-        GEMM(0, 1, (int)R1, H, H, 1, W->h, H, Wk, H, 1, F + B * H, H);
+        SFX(gemm_bias)(F + B * H, bk, R1, H, H, W->h, H, Wk, H);
         TANHA(F + B * H, R1 * H);
     }
     /* ---------------- transitions: logits rows t >= 1 */
     const REAL *Ws = th + l->trans_W, *bs = th + l->trans_b;
-    SFX(bias_fill)(W->Lt + B * KK, bs, R1, KK);
-    GEMM(0, 1, (int)R1, KK, H, 1, W->h, H, Ws, H, 1, W->Lt + B * KK, KK);
+    SFX(gemm_bias)(W->Lt + B * KK, bs, R1, KK, H, W->h, H, Ws, H);
     if (p->transition == NDYN_SRNN_TRANS_TANH) TANHA(W->Lt + B * KK, R1 * KK);
     srnn_log_pi(m, l, w->lpi);
     double lvh = 0, lv0 = 0;
