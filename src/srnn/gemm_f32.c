@@ -113,6 +113,30 @@ AI void tile_rows(int M, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, cons
     }
 }
 
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define SRNN_HAVE_SHUFFLE 1
+#endif
+#endif
+#ifndef SRNN_HAVE_SHUFFLE
+#define SRNN_HAVE_SHUFFLE 0
+#endif
+
+#if SRNN_HAVE_SHUFFLE
+typedef float v4 __attribute__((vector_size(16)));
+
+AI v4 fold8(v8 v) { return __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7); }
+
+/* the lane sums of a, b, c, d as one 4-vector */
+AI v4 sum4(v8 a, v8 b, v8 c, v8 d)
+{
+    v4 A = fold8(a), B = fold8(b), C = fold8(c), D = fold8(d);
+    v4 t0 = __builtin_shufflevector(A, B, 0, 4, 1, 5) + __builtin_shufflevector(A, B, 2, 6, 3, 7);
+    v4 t1 = __builtin_shufflevector(C, D, 0, 4, 1, 5) + __builtin_shufflevector(C, D, 2, 6, 3, 7);
+    return __builtin_shufflevector(t0, t1, 0, 1, 4, 5) + __builtin_shufflevector(t0, t1, 2, 3, 6, 7);
+}
+#endif
+
 /* Narrow outputs (N <= NARROW): dot products along K instead, Bt (N, K), for mr rows x n columns;
  * the K % 8 tail in scalar */
 AI void dots(const int mr, const int n, int K, const float *a, int lda, const float *bt, float *c, int ldc,
@@ -130,11 +154,24 @@ AI void dots(const int mr, const int n, int K, const float *a, int lda, const fl
             for (int j = 0; j < n; j++) acc[i][j] += av * bv[j];
         }
     }
+    float sum[MR][NARROW];
+#if SRNN_HAVE_SHUFFLE
+    if (mr == 4) /* the four rows' sums of one column at once */
+        for (int j = 0; j < n; j++) {
+            v4 r = sum4(acc[0][j], acc[1][j], acc[2][j], acc[3][j]);
+            for (int i = 0; i < 4; i++) sum[i][j] = r[i];
+        }
+    else
+#endif
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < n; j++) {
+                float t[8];
+                st8(t, acc[i][j]);
+                sum[i][j] = ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
+            }
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < n; j++) {
-            float t[8];
-            st8(t, acc[i][j]);
-            float v = ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
+            float v = sum[i][j];
             for (int q = k; q < K; q++) v += a[(ptrdiff_t)i * lda + q] * bt[(ptrdiff_t)j * K + q];
             float *cij = c + (ptrdiff_t)i * ldc + j;
             v += (beta ? *cij : 0) + (bias ? bias[j] : 0);
