@@ -189,4 +189,19 @@ TEST(emission_blocks_match_loops)
     emission_case(9, 0, NULL, 4, 70); /* no hidden layer: one affine map */
 }
 
-RUN_TESTS(T(sgemm_small_all_forms), T(mm_bias_relu_mask), T(emission_blocks_match_loops))
+/* the same checks on every narrower body this CPU can run (AVX2 + FMA, baseline) */
+TEST(narrower_variants)
+{
+    int best = srnn_f32_isa();
+    for (int cap = best - 1; cap >= 0; cap--) {
+        srnn_f32_isa_cap = cap;
+        CHECK(srnn_f32_isa() == cap);
+        sgemm_small_all_forms();
+        mm_bias_relu_mask();
+        emission_blocks_match_loops();
+    }
+    srnn_f32_isa_cap = 2;
+    if (best == 0) SKIP("this CPU runs the baseline body only");
+}
+
+RUN_TESTS(T(sgemm_small_all_forms), T(mm_bias_relu_mask), T(emission_blocks_match_loops), T(narrower_variants))

@@ -330,6 +330,21 @@ AI void atb_body(int M, int N, int K, const float *A, int lda, const float *B, i
     }
 }
 
+int srnn_f32_isa_cap = 2;
+
+/* 2 AVX-512, 1 AVX2 + FMA, 0 baseline: the best the CPU has, at most srnn_f32_isa_cap */
+int srnn_f32_isa(void)
+{
+#if SRNN_DISPATCH
+    int isa = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 2
+              : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")     ? 1
+                                                                                    : 0;
+#else
+    int isa = 0;
+#endif
+    return isa < srnn_f32_isa_cap ? isa : srnn_f32_isa_cap;
+}
+
 #if SRNN_DISPATCH
 #define VARIANTS(name, params, args)                                                                 \
     __attribute__((target("avx512f,avx512vl,avx2,fma"))) static void name##_avx512 params { name##_body args; } \
@@ -337,9 +352,10 @@ AI void atb_body(int M, int N, int K, const float *A, int lda, const float *B, i
     static void name##_base params { name##_body args; }                                                 \
     static void name##_dispatch params                                                                   \
     {                                                                                                    \
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))                     \
+        int isa = srnn_f32_isa();                                                                        \
+        if (isa == 2)                                                                                    \
             name##_avx512 args;                                                                          \
-        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))                        \
+        else if (isa == 1)                                                                               \
             name##_avx2 args;                                                                            \
         else                                                                                             \
             name##_base args;                                                                            \

@@ -72,6 +72,11 @@ void srnn_tanh_f32(float *x, size_t n);
  * packed once into Bp (srnn_f32_packed(N, K) floats) from B (K, N) (trans 0)
  * or from B (N, K) (trans 1), leading dimension ldb. */
 size_t srnn_f32_packed(int N, int K);
+/* The variant they run: 2 AVX-512, 1 AVX2 + FMA, 0 baseline ISA; the best
+ * the CPU has, at most srnn_f32_isa_cap (default 2; tests lower it to check
+ * every body this CPU can run). */
+int srnn_f32_isa(void);
+extern int srnn_f32_isa_cap;
 void srnn_f32_pack(int trans, int N, int K, const float *B, int ldb, float *Bp);
 /* C (M, N) = beta C + A (M, K) Bp + bias (N, or NULL), beta 0 or 1, then act:
  * 0 none, 1 relu, 2 zero where mask (M, N; leading dimension ldm) <= 0. */
