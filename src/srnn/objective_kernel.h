@@ -245,11 +245,23 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     const REAL *Wma = th + l->m_Wa, *Wms = th + l->m_Ws, *bm = th + l->m_b;
     /* first layer: the encoder part for all rows at once, the h_{t-1} part per step */
     SFX(gemm_bias)(W->r1, b1, TB, S1, H, W->E, H, W1, 2 * H);
+#if REAL_IS_FLOAT
+    /* the h_{t-1} part packed once for all steps, the relu applied as its tiles are stored */
+    float pk[8192], *pW1h = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= 8192 ? pk : NULL;
+    if (pW1h) srnn_f32_pack(1, S1, H, W1 + H, 2 * H, pW1h);
+#endif
     for (size_t t = 0; t < T; t++) {
         REAL *r1 = W->r1 + t * B * S1, *a = W->a + t * B * H, *s = W->s + t * B * H,
              *h = W->h + t * B * H;
-        if (t) GEMM(0, 1, iB, S1, H, 1, h - B * H, H, W1 + H, 2 * H, 1, r1, S1);
-        SFX(relu)(r1, B * (size_t)S1);
+#if REAL_IS_FLOAT
+        if (t && pW1h) {
+            srnn_f32_mm(iB, S1, H, h - B * H, H, pW1h, NULL, 1, 1, NULL, 0, r1, S1);
+        } else
+#endif
+        {
+            if (t) GEMM(0, 1, iB, S1, H, 1, h - B * H, H, W1 + H, 2 * H, 1, r1, S1);
+            SFX(relu)(r1, B * (size_t)S1);
+        }
         GEMM(0, 1, iB, H, S1, 1, r1, S1, W2, S1, 0, a, H);
         SFX(bias_act)(a, b2, B, H, 0);
         GEMM(0, 1, iB, H, H, 1, a, H, Wma, H, 0, s, H);
@@ -587,6 +599,11 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     {
         REAL *carry = W->dp; /* (B, H) */
         memset(carry, 0, B * H * sizeof(REAL));
+#if REAL_IS_FLOAT
+        /* W2 packed once for all steps, the relu mask applied as the tiles are stored */
+        float pk2[8192], *pW2 = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= 8192 ? pk2 : NULL;
+        if (pW2) srnn_f32_pack(0, S1, H, W2, S1, pW2);
+#endif
         for (size_t t = T; t-- > 0;) {
             REAL *dht = W->dh + t * B * H, *s = W->s + t * B * H, *dps = W->dps + t * B * H,
                  *da = W->da + t * B * H, *dz1 = W->dz1 + t * B * S1, *r1 = W->r1 + t * B * S1;
@@ -597,8 +614,15 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                                                (REAL)((double)vq[d] - vmin_q);
             for (size_t q = 0; q < B * H; q++) dps[q] = (dht[q] + carry[q]) * (1 - s[q] * s[q]);
             GEMM(0, 0, iB, H, H, 1, dps, H, Wma, H, 0, da, H);
-            GEMM(0, 0, iB, S1, H, 1, da, H, W2, S1, 0, dz1, S1);
-            for (size_t q = 0; q < B * (size_t)S1; q++) dz1[q] = r1[q] > 0 ? dz1[q] : 0;
+#if REAL_IS_FLOAT
+            if (pW2) {
+                srnn_f32_mm(iB, S1, H, da, H, pW2, NULL, 0, 2, r1, S1, dz1, S1);
+            } else
+#endif
+            {
+                GEMM(0, 0, iB, S1, H, 1, da, H, W2, S1, 0, dz1, S1);
+                for (size_t q = 0; q < B * (size_t)S1; q++) dz1[q] = r1[q] > 0 ? dz1[q] : 0;
+            }
             GEMM(0, 0, iB, H, H, 1, dps, H, Wms, H, 0, carry, H);
             if (t) GEMM(0, 0, iB, H, S1, 1, dz1, S1, W1 + H, 2 * H, 1, dht - B * H, H);
         }
