@@ -249,6 +249,14 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     /* the h_{t-1} part packed once for all steps, the relu applied as its tiles are stored */
     float pk[8192], *pW1h = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= 8192 ? pk : NULL;
     if (pW1h) srnn_f32_pack(1, S1, H, W1 + H, 2 * H, pW1h);
+    /* and the step's other three weights */
+    float pk3[8192], pk4[4096], pk5[4096], *pW2t = NULL, *pWma = pk4, *pWms = pk5;
+    if (pW1h && srnn_f32_packed(H, S1) <= 8192 && srnn_f32_packed(H, H) <= 4096) {
+        pW2t = pk3;
+        srnn_f32_pack(1, H, S1, W2, S1, pW2t);
+        srnn_f32_pack(1, H, H, Wma, H, pWma);
+        srnn_f32_pack(1, H, H, Wms, H, pWms);
+    }
 #endif
     for (size_t t = 0; t < T; t++) {
         REAL *r1 = W->r1 + t * B * S1, *a = W->a + t * B * H, *s = W->s + t * B * H,
@@ -262,11 +270,21 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
             if (t) GEMM(0, 1, iB, S1, H, 1, h - B * H, H, W1 + H, 2 * H, 1, r1, S1);
             SFX(relu)(r1, B * (size_t)S1);
         }
-        GEMM(0, 1, iB, H, S1, 1, r1, S1, W2, S1, 0, a, H);
-        SFX(bias_act)(a, b2, B, H, 0);
-        GEMM(0, 1, iB, H, H, 1, a, H, Wma, H, 0, s, H);
-        if (t) GEMM(0, 1, iB, H, H, 1, s - B * H, H, Wms, H, 1, s, H);
-        SFX(bias_act)(s, bm, B, H, 2);
+#if REAL_IS_FLOAT
+        if (pW1h && pW2t) { /* the biases added in the kernel */
+            srnn_f32_mm(iB, H, S1, r1, S1, pW2t, b2, 0, 0, NULL, 0, a, H);
+            srnn_f32_mm(iB, H, H, a, H, pWma, bm, 0, 0, NULL, 0, s, H);
+            if (t) srnn_f32_mm(iB, H, H, s - B * H, H, pWms, NULL, 1, 0, NULL, 0, s, H);
+            TANHA(s, B * (size_t)H);
+        } else
+#endif
+        {
+            GEMM(0, 1, iB, H, S1, 1, r1, S1, W2, S1, 0, a, H);
+            SFX(bias_act)(a, b2, B, H, 0);
+            GEMM(0, 1, iB, H, H, 1, a, H, Wma, H, 0, s, H);
+            if (t) GEMM(0, 1, iB, H, H, 1, s - B * H, H, Wms, H, 1, s, H);
+            SFX(bias_act)(s, bm, B, H, 2);
+        }
         for (size_t b = 0; b < B; b++)
             for (int d = 0; d < H; d++) {
                 size_t q = b * H + d;
