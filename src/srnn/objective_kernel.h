@@ -621,6 +621,14 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         /* W2 packed once for all steps, the relu mask applied as the tiles are stored */
         float pk2[8192], *pW2 = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= 8192 ? pk2 : NULL;
         if (pW2) srnn_f32_pack(0, S1, H, W2, S1, pW2);
+        /* and the step's other three weights, untransposed */
+        float pk6[8192], pk7[4096], pk8[4096], *pW1b = NULL, *pWmab = pk7, *pWmsb = pk8;
+        if (pW2 && srnn_f32_packed(H, S1) <= 8192 && srnn_f32_packed(H, H) <= 4096) {
+            pW1b = pk6;
+            srnn_f32_pack(0, H, S1, W1 + H, 2 * H, pW1b);
+            srnn_f32_pack(0, H, H, Wma, H, pWmab);
+            srnn_f32_pack(0, H, H, Wms, H, pWmsb);
+        }
 #endif
         for (size_t t = T; t-- > 0;) {
             REAL *dht = W->dh + t * B * H, *s = W->s + t * B * H, *dps = W->dps + t * B * H,
@@ -631,16 +639,18 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                         gr[l->logvar_q + d] += dht[b * H + d] * eps[(t * B + b) * H + d] * (REAL)0.5 / sq[d] *
                                                (REAL)((double)vq[d] - vmin_q);
             for (size_t q = 0; q < B * H; q++) dps[q] = (dht[q] + carry[q]) * (1 - s[q] * s[q]);
-            GEMM(0, 0, iB, H, H, 1, dps, H, Wma, H, 0, da, H);
 #if REAL_IS_FLOAT
-            if (pW2) {
+            if (pW2 && pW1b) {
+                srnn_f32_mm(iB, H, H, dps, H, pWmab, NULL, 0, 0, NULL, 0, da, H);
                 srnn_f32_mm(iB, S1, H, da, H, pW2, NULL, 0, 2, r1, S1, dz1, S1);
-            } else
-#endif
-            {
-                GEMM(0, 0, iB, S1, H, 1, da, H, W2, S1, 0, dz1, S1);
-                for (size_t q = 0; q < B * (size_t)S1; q++) dz1[q] = r1[q] > 0 ? dz1[q] : 0;
+                srnn_f32_mm(iB, H, H, dps, H, pWmsb, NULL, 0, 0, NULL, 0, carry, H);
+                if (t) srnn_f32_mm(iB, H, S1, dz1, S1, pW1b, NULL, 1, 0, NULL, 0, dht - B * H, H);
+                continue;
             }
+#endif
+            GEMM(0, 0, iB, H, H, 1, dps, H, Wma, H, 0, da, H);
+            GEMM(0, 0, iB, S1, H, 1, da, H, W2, S1, 0, dz1, S1);
+            for (size_t q = 0; q < B * (size_t)S1; q++) dz1[q] = r1[q] > 0 ? dz1[q] : 0;
             GEMM(0, 0, iB, H, H, 1, dps, H, Wms, H, 0, carry, H);
             if (t) GEMM(0, 0, iB, H, S1, 1, dz1, S1, W1 + H, 2 * H, 1, dht - B * H, H);
         }
