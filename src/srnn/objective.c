@@ -145,13 +145,22 @@ static void tanh_f64(double *x, size_t n)
 #undef REAL_IS_FLOAT
 
 /* ---- the kernel in float */
+static inline void srnn_sgemm_f32_sel(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                                      const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (srnn_f32_own & 2) srnn_sgemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else srnn_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 #define REAL float
 #define SFX(name) name##_f32
-#define GEMM srnn_sgemm
+#define GEMM srnn_sgemm_f32_sel
 #define GEMV cblas_sgemv
 #define TANHA srnn_tanh_f32
 #define REAL_IS_FLOAT 1
+#define SRNN_F32_OWN_EMISSION(l) srnn_emission_own_f32(l)
 #include "objective_kernel.h"
+#undef SRNN_F32_OWN_EMISSION
 #undef REAL
 #undef SFX
 #undef GEMM

@@ -79,6 +79,23 @@ static void SFX(bias_fill)(REAL *out, const REAL *bias, size_t rows, int n)
     }
 }
 
+/* out (rows, n) = bias (n) + A (rows, k) W^T, W (n, k) with leading dimension ldw; in float through
+ * the own kernels with the bias added as the tiles are stored (no separate fill pass) */
+static void SFX(gemm_bias)(REAL *out, const REAL *bias, size_t rows, int n, int k, const REAL *A, int lda,
+                           const REAL *Wt, int ldw)
+{
+#if REAL_IS_FLOAT
+    if ((srnn_f32_own & 2) && srnn_f32_packed(n, k) <= 8192) {
+        float Bp[8192];
+        srnn_f32_pack(1, n, k, Wt, ldw, Bp);
+        srnn_f32_mm((int)rows, n, k, A, lda, Bp, bias, 0, 0, NULL, 0, out, n);
+        return;
+    }
+#endif
+    SFX(bias_fill)(out, bias, rows, n);
+    GEMM(0, 1, (int)rows, n, k, 1, A, lda, Wt, ldw, 1, out, n);
+}
+
 static void SFX(relu)(REAL *x, size_t n)
 {
     for (size_t q = 0; q < n; q++) x[q] = x[q] > 0 ? x[q] : 0;
@@ -128,6 +145,28 @@ static void SFX(emission_fwd)(const REAL *th, const srnn_layout *l, REAL *const 
         SFX(bias_fill)(act[i + 1], th + l->emis_b[i], n, dout);
         GEMM(0, 1, (int)n, dout, din, 1, act[i], din, th + l->emis_W[i], din, 1, act[i + 1], dout);
         if (i + 1 < l->L) SFX(relu)(act[i + 1], n * (size_t)dout);
+    }
+}
+
+/* emission backward through BLAS: dJ/dg in b->d1 (n, N); weight gradients into gr, dJ/dh into b->dh */
+static void SFX(emission_bwd)(const REAL *th, const srnn_layout *l, const SFX(bufs) *b, size_t n, REAL *gr)
+{
+    REAL *dout = b->d1, *din = b->d2;
+    const int H = l->H;
+    for (int i = l->L - 1; i >= 0; i--) {
+        int di = l->dims[i], dO = l->dims[i + 1];
+        GEMM(1, 0, dO, di, (int)n, 1, dout, dO, b->act[i], di, 1, gr + l->emis_W[i], di);
+        SFX(colsum_add)(dout, n, dO, gr + l->emis_b[i], b->ones);
+        if (i == 0) {
+            GEMM(0, 0, (int)n, di, dO, 1, dout, dO, th + l->emis_W[i], di, 1, b->dh, H);
+        } else {
+            GEMM(0, 0, (int)n, di, dO, 1, dout, dO, th + l->emis_W[i], di, 0, din, di);
+            const REAL *ai = b->act[i];
+            for (size_t q = 0; q < n * (size_t)di; q++) din[q] = ai[q] > 0 ? din[q] : 0;
+            REAL *tmp = dout;
+            dout = din;
+            din = tmp;
+        }
     }
 }
 
@@ -184,8 +223,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         yenc = yi;
     }
     const REAL *Wfx = th + l->encf_Wx, *Wfh = th + l->encf_Wh, *bfw = th + l->encf_b;
-    SFX(bias_fill)(W->uf, bfw, TB, H);
-    GEMM(0, 1, (int)TB, H, N, 1, yenc, N, Wfx, N, 1, W->uf, H);
+    SFX(gemm_bias)(W->uf, bfw, TB, H, N, yenc, N, Wfx, N);
     for (size_t t = 0; t < T; t++) {
         REAL *u = W->uf + t * B * H;
         if (t) GEMM(0, 1, iB, H, H, 1, u - B * H, H, Wfh, H, 1, u, H);
@@ -194,8 +232,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     memcpy(W->E, W->uf, TB * H * sizeof(REAL));
     if (l->n_encb) {
         const REAL *Wbx = th + l->encb_Wx, *Wbh = th + l->encb_Wh, *bb = th + l->encb_b;
-        SFX(bias_fill)(W->ub, bb, TB, H);
-        GEMM(0, 1, (int)TB, H, N, 1, yenc, N, Wbx, N, 1, W->ub, H);
+        SFX(gemm_bias)(W->ub, bb, TB, H, N, yenc, N, Wbx, N);
         for (size_t t = T; t-- > 0;) {
             REAL *u = W->ub + t * B * H;
             if (t + 1 < T) GEMM(0, 1, iB, H, H, 1, u + B * H, H, Wbh, H, 1, u, H);
@@ -207,18 +244,47 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     const REAL *W1 = th + l->s1_W, *b1 = th + l->s1_b, *W2 = th + l->s2_W, *b2 = th + l->s2_b;
     const REAL *Wma = th + l->m_Wa, *Wms = th + l->m_Ws, *bm = th + l->m_b;
     /* first layer: the encoder part for all rows at once, the h_{t-1} part per step */
-    SFX(bias_fill)(W->r1, b1, TB, S1);
-    GEMM(0, 1, (int)TB, S1, H, 1, W->E, H, W1, 2 * H, 1, W->r1, S1);
+    SFX(gemm_bias)(W->r1, b1, TB, S1, H, W->E, H, W1, 2 * H);
+#if REAL_IS_FLOAT
+    /* the h_{t-1} part packed once for all steps, the relu applied as its tiles are stored */
+    float pk[8192], *pW1h = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= 8192 ? pk : NULL;
+    if (pW1h) srnn_f32_pack(1, S1, H, W1 + H, 2 * H, pW1h);
+    /* and the step's other three weights */
+    float pk3[8192], pk4[4096], pk5[4096], *pW2t = NULL, *pWma = pk4, *pWms = pk5;
+    if (pW1h && srnn_f32_packed(H, S1) <= 8192 && srnn_f32_packed(H, H) <= 4096) {
+        pW2t = pk3;
+        srnn_f32_pack(1, H, S1, W2, S1, pW2t);
+        srnn_f32_pack(1, H, H, Wma, H, pWma);
+        srnn_f32_pack(1, H, H, Wms, H, pWms);
+    }
+#endif
     for (size_t t = 0; t < T; t++) {
         REAL *r1 = W->r1 + t * B * S1, *a = W->a + t * B * H, *s = W->s + t * B * H,
              *h = W->h + t * B * H;
-        if (t) GEMM(0, 1, iB, S1, H, 1, h - B * H, H, W1 + H, 2 * H, 1, r1, S1);
-        SFX(relu)(r1, B * (size_t)S1);
-        GEMM(0, 1, iB, H, S1, 1, r1, S1, W2, S1, 0, a, H);
-        SFX(bias_act)(a, b2, B, H, 0);
-        GEMM(0, 1, iB, H, H, 1, a, H, Wma, H, 0, s, H);
-        if (t) GEMM(0, 1, iB, H, H, 1, s - B * H, H, Wms, H, 1, s, H);
-        SFX(bias_act)(s, bm, B, H, 2);
+#if REAL_IS_FLOAT
+        if (t && pW1h) {
+            srnn_f32_mm(iB, S1, H, h - B * H, H, pW1h, NULL, 1, 1, NULL, 0, r1, S1);
+        } else
+#endif
+        {
+            if (t) GEMM(0, 1, iB, S1, H, 1, h - B * H, H, W1 + H, 2 * H, 1, r1, S1);
+            SFX(relu)(r1, B * (size_t)S1);
+        }
+#if REAL_IS_FLOAT
+        if (pW1h && pW2t) { /* the biases added in the kernel */
+            srnn_f32_mm(iB, H, S1, r1, S1, pW2t, b2, 0, 0, NULL, 0, a, H);
+            srnn_f32_mm(iB, H, H, a, H, pWma, bm, 0, 0, NULL, 0, s, H);
+            if (t) srnn_f32_mm(iB, H, H, s - B * H, H, pWms, NULL, 1, 0, NULL, 0, s, H);
+            TANHA(s, B * (size_t)H);
+        } else
+#endif
+        {
+            GEMM(0, 1, iB, H, S1, 1, r1, S1, W2, S1, 0, a, H);
+            SFX(bias_act)(a, b2, B, H, 0);
+            GEMM(0, 1, iB, H, H, 1, a, H, Wma, H, 0, s, H);
+            if (t) GEMM(0, 1, iB, H, H, 1, s - B * H, H, Wms, H, 1, s, H);
+            SFX(bias_act)(s, bm, B, H, 2);
+        }
         for (size_t b = 0; b < B; b++)
             for (int d = 0; d < H; d++) {
                 size_t q = b * H + d;
@@ -226,7 +292,13 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
             }
     }
     /* ---------------- emission and log p(y | h) */
-    SFX(emission_fwd)(th, l, W->act, TB);
+#if REAL_IS_FLOAT
+    if (SRNN_F32_OWN_EMISSION(l)) {
+        int rc = srnn_emission_fwd_f32(th, l, W->act, TB);
+        if (rc) return rc;
+    } else
+#endif
+        SFX(emission_fwd)(th, l, W->act, TB);
     const REAL *g = W->act[l->L];
     if (p->emission == NDYN_SRNN_GAUSSIAN) {
         double c = 0;
@@ -260,14 +332,12 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     for (int k = 0; k < K; k++) {
         REAL *F = W->F + (size_t)k * TB * H;
         const REAL *Wk = th + l->dyn_W + (size_t)k * H * H, *bk = th + l->dyn_b + (size_t)k * H;
-        SFX(bias_fill)(F + B * H, bk, R1, H);
-        GEMM(0, 1, (int)R1, H, H, 1, W->h, H, Wk, H, 1, F + B * H, H);
+        SFX(gemm_bias)(F + B * H, bk, R1, H, H, W->h, H, Wk, H);
         TANHA(F + B * H, R1 * H);
     }
     /* ---------------- transitions: logits rows t >= 1 */
     const REAL *Ws = th + l->trans_W, *bs = th + l->trans_b;
-    SFX(bias_fill)(W->Lt + B * KK, bs, R1, KK);
-    GEMM(0, 1, (int)R1, KK, H, 1, W->h, H, Ws, H, 1, W->Lt + B * KK, KK);
+    SFX(gemm_bias)(W->Lt + B * KK, bs, R1, KK, H, W->h, H, Ws, H);
     if (p->transition == NDYN_SRNN_TRANS_TANH) TANHA(W->Lt + B * KK, R1 * KK);
     srnn_log_pi(m, l, w->lpi);
     double lvh = 0, lv0 = 0;
@@ -531,22 +601,13 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
             }
         if (p->emission == NDYN_SRNN_GAUSSIAN)
             for (int j = 0; j < N; j++) gr[l->logvar_y + j] += glvy[j] * ivy[j] * (REAL)((double)vy[j] - vmin_y);
-        REAL *dout = W->d1, *din = W->d2;
-        for (int i = l->L - 1; i >= 0; i--) {
-            int di = l->dims[i], dO = l->dims[i + 1];
-            GEMM(1, 0, dO, di, (int)TB, 1, dout, dO, W->act[i], di, 1, gr + l->emis_W[i], di);
-            SFX(colsum_add)(dout, TB, dO, gr + l->emis_b[i], W->ones);
-            if (i == 0) {
-                GEMM(0, 0, (int)TB, di, dO, 1, dout, dO, th + l->emis_W[i], di, 1, W->dh, H);
-            } else {
-                GEMM(0, 0, (int)TB, di, dO, 1, dout, dO, th + l->emis_W[i], di, 0, din, di);
-                const REAL *ai = W->act[i];
-                for (size_t q = 0; q < TB * (size_t)di; q++) din[q] = ai[q] > 0 ? din[q] : 0;
-                REAL *tmp = dout;
-                dout = din;
-                din = tmp;
-            }
-        }
+#if REAL_IS_FLOAT
+        if (SRNN_F32_OWN_EMISSION(l)) {
+            int rc = srnn_emission_bwd_f32(th, l, W->act, TB, dg, gr, W->dh);
+            if (rc) return rc;
+        } else
+#endif
+            SFX(emission_bwd)(th, l, W, TB, gr);
     }
     /* entropy of q: d/dtheta_q [T B sum_d 0.5 log v_q] */
     for (int d = 0; d < H; d++)
@@ -556,6 +617,19 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     {
         REAL *carry = W->dp; /* (B, H) */
         memset(carry, 0, B * H * sizeof(REAL));
+#if REAL_IS_FLOAT
+        /* W2 packed once for all steps, the relu mask applied as the tiles are stored */
+        float pk2[8192], *pW2 = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= 8192 ? pk2 : NULL;
+        if (pW2) srnn_f32_pack(0, S1, H, W2, S1, pW2);
+        /* and the step's other three weights, untransposed */
+        float pk6[8192], pk7[4096], pk8[4096], *pW1b = NULL, *pWmab = pk7, *pWmsb = pk8;
+        if (pW2 && srnn_f32_packed(H, S1) <= 8192 && srnn_f32_packed(H, H) <= 4096) {
+            pW1b = pk6;
+            srnn_f32_pack(0, H, S1, W1 + H, 2 * H, pW1b);
+            srnn_f32_pack(0, H, H, Wma, H, pWmab);
+            srnn_f32_pack(0, H, H, Wms, H, pWmsb);
+        }
+#endif
         for (size_t t = T; t-- > 0;) {
             REAL *dht = W->dh + t * B * H, *s = W->s + t * B * H, *dps = W->dps + t * B * H,
                  *da = W->da + t * B * H, *dz1 = W->dz1 + t * B * S1, *r1 = W->r1 + t * B * S1;
@@ -565,6 +639,15 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                         gr[l->logvar_q + d] += dht[b * H + d] * eps[(t * B + b) * H + d] * (REAL)0.5 / sq[d] *
                                                (REAL)((double)vq[d] - vmin_q);
             for (size_t q = 0; q < B * H; q++) dps[q] = (dht[q] + carry[q]) * (1 - s[q] * s[q]);
+#if REAL_IS_FLOAT
+            if (pW2 && pW1b) {
+                srnn_f32_mm(iB, H, H, dps, H, pWmab, NULL, 0, 0, NULL, 0, da, H);
+                srnn_f32_mm(iB, S1, H, da, H, pW2, NULL, 0, 2, r1, S1, dz1, S1);
+                srnn_f32_mm(iB, H, H, dps, H, pWmsb, NULL, 0, 0, NULL, 0, carry, H);
+                if (t) srnn_f32_mm(iB, H, S1, dz1, S1, pW1b, NULL, 1, 0, NULL, 0, dht - B * H, H);
+                continue;
+            }
+#endif
             GEMM(0, 0, iB, H, H, 1, dps, H, Wma, H, 0, da, H);
             GEMM(0, 0, iB, S1, H, 1, da, H, W2, S1, 0, dz1, S1);
             for (size_t q = 0; q < B * (size_t)S1; q++) dz1[q] = r1[q] > 0 ? dz1[q] : 0;

@@ -68,6 +68,39 @@ static inline void srnn_sgemm(int ta, int tb, int M, int N, int Kd, float alpha,
 /* tanh of x (n) in place, in float (vectorised; src/srnn/kernels_f32.c). */
 void srnn_tanh_f32(float *x, size_t n);
 
+/* Small float products (src/srnn/gemm_f32.c). A right-hand matrix (K, N) is
+ * packed once into Bp (srnn_f32_packed(N, K) floats) from B (K, N) (trans 0)
+ * or from B (N, K) (trans 1), leading dimension ldb. */
+size_t srnn_f32_packed(int N, int K);
+/* The variant they run: 2 AVX-512, 1 AVX2 + FMA, 0 baseline ISA; the best
+ * the CPU has, at most srnn_f32_isa_cap (default 2; tests lower it to check
+ * every body this CPU can run). */
+int srnn_f32_isa(void);
+extern int srnn_f32_isa_cap;
+void srnn_f32_pack(int trans, int N, int K, const float *B, int ldb, float *Bp);
+/* C (M, N) = beta C + A (M, K) Bp + bias (N, or NULL), beta 0 or 1, then act:
+ * 0 none, 1 relu, 2 zero where mask (M, N; leading dimension ldm) <= 0. */
+void srnn_f32_mm(int M, int N, int K, const float *A, int lda, const float *Bp, const float *bias, int beta,
+                 int act, const float *mask, int ldm, float *C, int ldc);
+/* C (M, N) += A^T B for A (K, M), B (K, N), K long (weight gradients). */
+void srnn_f32_atb(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc);
+/* srnn_sgemm through these kernels where they apply (alpha 1, beta 0 or 1, a
+ * small right-hand side or the A^T B form), through BLAS otherwise. */
+void srnn_sgemm_small(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                      int ldb, float beta, float *C, int ldc);
+/* The emission MLP in float, in row blocks (src/srnn/emission_f32.c): act[0]
+ * (n, H) in, act[i] (n, dims[i]) out, act[L] = g pre-link; the backward adds
+ * the weight and bias gradients from dg = dJ/dg (n, N) into gr and dJ/dh into
+ * dh (n, H). */
+int srnn_emission_own_f32(const srnn_layout *l); /* 1: use these, 0: BLAS */
+/* Which own kernels the float path uses: bit 0 the blocked emission, bit 1
+ * srnn_sgemm_small for the other products (default both; a benchmark may
+ * clear them to time BLAS in the same process). */
+extern int srnn_f32_own;
+int srnn_emission_fwd_f32(const float *th, const srnn_layout *l, float *const *act, size_t n);
+int srnn_emission_bwd_f32(const float *th, const srnn_layout *l, float *const *act, size_t n, const float *dg,
+                          float *gr, float *dh);
+
 /* Validate, sort and copy the held-out channels into the model (m->heldout,
  * m->p.heldout); n == 0 leaves none. */
 int srnn_set_heldout(ndyn_srnn_model *m, const int *held, size_t n);
