@@ -38,6 +38,18 @@ static int hist_push(ndyn_marble_history *h, size_t cap, double ep, double tr, d
     return NDYN_OK;
 }
 
+/* The model's parameters are valid for the data and its sizes match. */
+static int check_model_data(const ndyn_marble_model *m, const ndyn_marble_data *g)
+{
+    int rc = ndyn_marble_check_params(&m->par, g);
+    if (rc) return rc;
+    if (g->s != m->s || g->d != m->d || g->dim != m->dim)
+        return ndyn_error(NDYN_ESHAPE, "marble: the model was built for s = %zu, d = %zu, "
+                          "dim = %zu but the data has %zu, %zu, %zu", m->s, m->d, m->dim, g->s,
+                          g->d, g->dim);
+    return NDYN_OK;
+}
+
 /* Mean loss over the nodes of one split in eval mode (sampling from stream). */
 static int eval_split(ndyn_marble_model *m, const ndyn_marble_data *g, mb_work *w,
                       const uint8_t *split, const int32_t *nodes, size_t nn, uint64_t stream,
@@ -93,12 +105,8 @@ int ndyn_marble_validation_loss(ndyn_marble_model *m, const ndyn_marble_data *g,
     if (first_draw < 0 || n_draws < 1 || first_draw > INT32_MAX - n_draws)
         return ndyn_error(NDYN_EINVAL, "marble: validation draws need first_draw >= 0 and "
                           "n_draws >= 1 (now %d, %d)", first_draw, n_draws);
-    int rc = ndyn_marble_check_params(&m->par, g);
+    int rc = check_model_data(m, g);
     if (rc) return rc;
-    if (g->s != m->s || g->d != m->d || g->dim != m->dim)
-        return ndyn_error(NDYN_ESHAPE, "marble: the model was built for s = %zu, d = %zu, "
-                          "dim = %zu but the data has %zu, %zu, %zu", m->s, m->d, m->dim, g->s,
-                          g->d, g->dim);
     size_t n = g->n, nv = 0;
     uint8_t *split = ndyn_malloc_array(n, 1);
     int32_t *va = ndyn_malloc_array(n, sizeof(int32_t));
@@ -119,12 +127,8 @@ done:
 
 int ndyn_marble_fit(ndyn_marble_model *m, const ndyn_marble_data *g, ndyn_marble_history *hist)
 {
-    int rc = ndyn_marble_check_params(&m->par, g);
+    int rc = check_model_data(m, g);
     if (rc) return rc;
-    if (g->s != m->s || g->d != m->d || g->dim != m->dim)
-        return ndyn_error(NDYN_ESHAPE, "marble: the model was built for s = %zu, d = %zu, "
-                          "dim = %zu but the data has %zu, %zu, %zu", m->s, m->d, m->dim, g->s,
-                          g->d, g->dim);
     if (hist) memset(hist, 0, sizeof *hist);
     size_t n = g->n, bs = (size_t)m->par.batch_size;
     uint8_t *split = ndyn_malloc_array(n, 1);
