@@ -12,6 +12,13 @@
 #include "ndyn/core.h"
 #include "srnn_internal.h"
 
+/* 8-float vectors passed between inlined helpers: the note that their ABI
+ * differs without AVX is moot (nothing here is called across objects by
+ * value), and the build of every variant would repeat it. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 enum { RB = 128 };
 
 /* packed weights: Wf[i] (din, ld(dout)) = W_i^T for the forward, Wb[i] (dout, ld(din)) = W_i for the
