@@ -1,12 +1,17 @@
-/* Shared by the SRNN objective tests: the parameter block names and a random
- * problem (data, a perturbed model, fixed noise and soft labels). */
+/* Shared by the SRNN objective tests: the parameter block names, a random
+ * problem (data, a perturbed model, fixed noise and soft labels), and the
+ * two steps of a check against a PyTorch fixture (weights in, gradients
+ * compared block by block). */
 #ifndef NDYN_SRNN_TEST_UTIL_H
 #define NDYN_SRNN_TEST_UTIL_H
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ndyn/io.h"
 #include "ndyn/srnn.h"
 
 static const char *const t_srnn_blocks[] = {
@@ -75,6 +80,45 @@ static inline void t_srnn_problem_free(t_srnn_problem *q)
     free(q->P);
     ndyn_srnn_model_free(q->m);
     memset(q, 0, sizeof *q);
+}
+
+/* Copies the fixture's float64 arrays named blocks[0..nb) into the model's
+ * parameter blocks of those names. Returns how many were missing or of the
+ * wrong size or type (0: all copied). */
+static inline int t_srnn_load_blocks(ndyn_srnn_model *m, const ndyn_dataset *ds, const char *const *blocks,
+                                     size_t nb)
+{
+    int bad = 0;
+    for (size_t i = 0; i < nb; i++) {
+        double *v;
+        size_t cnt;
+        const ndyn_array *a;
+        if (ndyn_srnn_param_view(m, blocks[i], &v, &cnt) || ndyn_dataset_get(ds, blocks[i], &a) ||
+            a->size != cnt || a->dtype != NDYN_F64) {
+            bad++;
+            continue;
+        }
+        memcpy(v, a->data, cnt * sizeof(double));
+    }
+    return bad;
+}
+
+/* The fixture's gradient of one block (array "grad_<block>") against ours,
+ * g (n_theta) with g's sign times sign: max |ref - sign g| / max(1, max |ref|).
+ * Negative when the fixture lacks the block or its size differs. */
+static inline double t_srnn_grad_diff(const ndyn_srnn_model *m, const ndyn_dataset *ds, const double *g,
+                                      const char *block, double sign)
+{
+    char nm[64];
+    snprintf(nm, sizeof nm, "grad_%s", block);
+    double *v;
+    size_t cnt;
+    const ndyn_array *a;
+    if (ndyn_srnn_param_view(m, block, &v, &cnt) || ndyn_dataset_get(ds, nm, &a) || a->size != cnt) return -1;
+    const double *ref = a->data, *mine = g + (v - m->theta);
+    double worst = 0, scale = 1;
+    for (size_t q = 0; q < cnt; q++) worst = fmax(worst, fabs(ref[q] - sign * mine[q])), scale = fmax(scale, fabs(ref[q]));
+    return worst / scale;
 }
 
 #endif

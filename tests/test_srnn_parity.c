@@ -8,12 +8,7 @@
 
 #include "ndyn/io.h"
 #include "ndyn/srnn.h"
-
-static const char *blocks[] = {"pi", "trans_W", "trans_b", "trans_B", "dyn_W", "dyn_b", "h0_mu",
-                               "h0_logvar", "logvar_h", "logvar_y", "logvar_q", "emis_W0", "emis_b0",
-                               "emis_W1", "emis_b1", "emis_W2", "emis_b2", "encf_Wx", "encf_Wh",
-                               "encf_b", "encb_Wx", "encb_Wh", "encb_b", "s1_W", "s1_b", "s2_W",
-                               "s2_b", "m_Wa", "m_Ws", "m_b"};
+#include "srnn_test_util.h"
 
 TEST(parity_with_pytorch)
 {
@@ -31,15 +26,7 @@ TEST(parity_with_pytorch)
     p.H = 3;
     ndyn_srnn_model *m = NULL;
     CHECK_OK(ndyn_srnn_model_new(&p, N, &m));
-    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
-        double *v;
-        size_t cnt;
-        const ndyn_array *a;
-        CHECK_OK(ndyn_srnn_param_view(m, blocks[i], &v, &cnt));
-        CHECK_OK(ndyn_dataset_get(ds, blocks[i], &a));
-        CHECK(a->size == cnt && a->dtype == NDYN_F64);
-        if (a->size == cnt) memcpy(v, a->data, cnt * sizeof(double));
-    }
+    CHECK(t_srnn_load_blocks(m, ds, t_srnn_blocks, T_SRNN_NBLOCKS) == 0);
     size_t Ts[8];
     const double *ys[8];
     for (size_t i = 0; i < n; i++) Ts[i] = T, ys[i] = (const double *)y->data + i * T * N;
@@ -47,22 +34,10 @@ TEST(parity_with_pytorch)
     double J, *g = calloc(m->n_theta, sizeof(double));
     CHECK_OK(ndyn_srnn_objective(m, &d, eps->data, NULL, 0, &J, g));
     CHECK_CLOSE(J, ((double *)elbo->data)[0], 1e-9, 1e-11);
-    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
-        char nm[64];
-        snprintf(nm, sizeof nm, "grad_%s", blocks[i]);
-        double *v;
-        size_t cnt;
-        const ndyn_array *a;
-        ndyn_srnn_param_view(m, blocks[i], &v, &cnt);
-        if (ndyn_dataset_get(ds, nm, &a) || a->size != cnt) {
-            CHECK(0);
-            continue;
-        }
-        const double *ref = a->data, *mine = g + (v - m->theta);
-        double worst = 0, scale = 1;
-        for (size_t q = 0; q < cnt; q++) worst = fmax(worst, fabs(ref[q] - mine[q])), scale = fmax(scale, fabs(ref[q]));
-        if (worst / scale > 1e-9) fprintf(stderr, "  %s: max abs diff %.3g (scale %.3g)\n", blocks[i], worst, scale);
-        CHECK(worst / scale <= 1e-9);
+    for (size_t i = 0; i < T_SRNN_NBLOCKS; i++) {
+        double rel = t_srnn_grad_diff(m, ds, g, t_srnn_blocks[i], 1);
+        if (!(rel >= 0 && rel <= 1e-9)) fprintf(stderr, "  %s: max diff %.3g of the block's scale\n", t_srnn_blocks[i], rel);
+        CHECK(rel >= 0 && rel <= 1e-9);
     }
     free(g);
     ndyn_srnn_model_free(m);
