@@ -416,15 +416,14 @@ void srnn_f32_atb(int M, int N, int K, const float *A, int lda, const float *B, 
 
 /* Drop-in for srnn_sgemm (alpha 1, beta 0 or 1): the right-hand side packed on the stack when it
  * is small, BLAS otherwise. */
-enum { PACK_MAX = 8192 };
 
 void srnn_sgemm_small(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                       int ldb, float beta, float *C, int ldc)
 {
     if (M <= 0 || N <= 0) return;
     int b01 = beta == 0 || beta == 1;
-    if (alpha == 1 && b01 && !ta && (K >= 8 || N <= 8) && srnn_f32_packed(N, K) <= PACK_MAX) {
-        float Bp[PACK_MAX];
+    if (alpha == 1 && b01 && !ta && (K >= 8 || N <= 8) && srnn_f32_packed(N, K) <= SRNN_F32_PACK_MAX) {
+        float Bp[SRNN_F32_PACK_MAX];
         srnn_f32_pack(tb, N, K, B, ldb, Bp);
         mm_dispatch(M, N, K, A, lda, Bp, is_narrow(N, K) ? K : ld16(N), NULL, beta != 0, 0, NULL, 0, C, ldc);
         return;

@@ -42,7 +42,7 @@ static size_t typed_count(const srnn_ws *w, int f32)
     for (int i = 1; i <= w->L; i++) tot += TB * (size_t)w->dims[i];
     tot += TB * H + 2 * TB * (size_t)w->maxd + TB * KK + TB * S1 + 4 * TB * H + 5 * H + 2 * N;
     tot += (H > N ? H : N) + TB;
-    if (f32) tot += TB * N + TB * H + 2 * w->n_theta;
+    if (f32) tot += TB * N + TB * H + 2 * w->n_theta + SRNN_F32_STEP_PACK;
     return tot;
 }
 

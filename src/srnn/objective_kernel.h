@@ -17,7 +17,8 @@ typedef struct {
     REAL *dh, *d1, *d2, *gL, *dz1, *da, *dps, *dE, *dp;
     REAL *vh, *vq, *sq, *v0, *vy, *ivh, *ivy, *acc; /* acc: (max(H, N)) scratch */
     REAL *ones;              /* (TB) all 1: column sums as GEMV */
-    REAL *y, *eps, *th, *gr; /* float path only: converted inputs, theta, gradient */
+    REAL *y, *eps, *th, *gr; /* float path only: converted inputs, theta, gradient, */
+    REAL *pk;                /* and the sampler's packed step weights (SRNN_F32_STEP_PACK) */
 } SFX(bufs);
 
 static void SFX(carve)(const srnn_ws *w, REAL *p, SFX(bufs) *b)
@@ -61,6 +62,7 @@ static void SFX(carve)(const srnn_ws *w, REAL *p, SFX(bufs) *b)
     CUT(eps, TB * H);
     CUT(th, w->n_theta);
     CUT(gr, w->n_theta);
+    CUT(pk, SRNN_F32_STEP_PACK);
 #endif
 #undef CUT
 }
@@ -85,8 +87,8 @@ static void SFX(gemm_bias)(REAL *out, const REAL *bias, size_t rows, int n, int 
                            const REAL *Wt, int ldw)
 {
 #if REAL_IS_FLOAT
-    if ((srnn_f32_own & 2) && srnn_f32_packed(n, k) <= 8192) {
-        float Bp[8192];
+    if ((srnn_f32_own & 2) && srnn_f32_packed(n, k) <= SRNN_F32_PACK_MAX) {
+        float Bp[SRNN_F32_PACK_MAX];
         srnn_f32_pack(1, n, k, Wt, ldw, Bp);
         srnn_f32_mm((int)rows, n, k, A, lda, Bp, bias, 0, 0, NULL, 0, out, n);
         return;
@@ -247,12 +249,13 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     SFX(gemm_bias)(W->r1, b1, TB, S1, H, W->E, H, W1, 2 * H);
 #if REAL_IS_FLOAT
     /* the h_{t-1} part packed once for all steps, the relu applied as its tiles are stored */
-    float pk[8192], *pW1h = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= 8192 ? pk : NULL;
+    const int PM = SRNN_F32_PACK_MAX;
+    float *pW1h = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= PM ? W->pk : NULL;
     if (pW1h) srnn_f32_pack(1, S1, H, W1 + H, 2 * H, pW1h);
     /* and the step's other three weights */
-    float pk3[8192], pk4[4096], pk5[4096], *pW2t = NULL, *pWma = pk4, *pWms = pk5;
-    if (pW1h && srnn_f32_packed(H, S1) <= 8192 && srnn_f32_packed(H, H) <= 4096) {
-        pW2t = pk3;
+    float *pW2t = NULL, *pWma = W->pk + 2 * PM, *pWms = pWma + PM / 2;
+    if (pW1h && srnn_f32_packed(H, S1) <= PM && srnn_f32_packed(H, H) <= PM / 2) {
+        pW2t = W->pk + PM;
         srnn_f32_pack(1, H, S1, W2, S1, pW2t);
         srnn_f32_pack(1, H, H, Wma, H, pWma);
         srnn_f32_pack(1, H, H, Wms, H, pWms);
@@ -619,12 +622,13 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         memset(carry, 0, B * H * sizeof(REAL));
 #if REAL_IS_FLOAT
         /* W2 packed once for all steps, the relu mask applied as the tiles are stored */
-        float pk2[8192], *pW2 = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= 8192 ? pk2 : NULL;
+        /* (the forward pass's packs are done with: the region is reused) */
+        float *pW2 = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= PM ? W->pk : NULL;
         if (pW2) srnn_f32_pack(0, S1, H, W2, S1, pW2);
         /* and the step's other three weights, untransposed */
-        float pk6[8192], pk7[4096], pk8[4096], *pW1b = NULL, *pWmab = pk7, *pWmsb = pk8;
-        if (pW2 && srnn_f32_packed(H, S1) <= 8192 && srnn_f32_packed(H, H) <= 4096) {
-            pW1b = pk6;
+        float *pW1b = NULL, *pWmab = W->pk + 2 * PM, *pWmsb = pWmab + PM / 2;
+        if (pW2 && srnn_f32_packed(H, S1) <= PM && srnn_f32_packed(H, H) <= PM / 2) {
+            pW1b = W->pk + PM;
             srnn_f32_pack(0, H, S1, W1 + H, 2 * H, pW1b);
             srnn_f32_pack(0, H, H, Wma, H, pWmab);
             srnn_f32_pack(0, H, H, Wms, H, pWmsb);

@@ -72,6 +72,11 @@ void srnn_tanh_f32(float *x, size_t n);
  * packed once into Bp (srnn_f32_packed(N, K) floats) from B (K, N) (trans 0)
  * or from B (N, K) (trans 1), leading dimension ldb. */
 size_t srnn_f32_packed(int N, int K);
+/* The largest packed right-hand side the float path builds (floats); the
+ * sampler's per-step weights are packed once per batch into a workspace
+ * region of SRNN_F32_STEP_PACK floats (two of SRNN_F32_PACK_MAX, two of
+ * half that), shared by its forward and its backward pass. */
+enum { SRNN_F32_PACK_MAX = 8192, SRNN_F32_STEP_PACK = 3 * SRNN_F32_PACK_MAX };
 /* The variant they run: 2 AVX-512, 1 AVX2 + FMA, 0 baseline ISA; the best
  * the CPU has, at most srnn_f32_isa_cap (default 2; tests lower it to check
  * every body this CPU can run). */
