@@ -273,19 +273,15 @@ static int line_finite_runs(ndyn_plot_axes *ax, const double *x, const double *y
 
 /* ---------------------------------------------------------------- embedding */
 
-static int plot_embedding(const plot_opts *o)
+static int plot_embedding(const plot_opts *o, const char *file, const ndyn_dataset *ds)
 {
-    if (o->nfiles != 1) return -cli_usage(CMD, "embedding takes one input file, got %d", o->nfiles);
-    const char *file = o->files[0];
-    ndyn_dataset *ds = NULL;
     ndyn_array *x = NULL, *cval = NULL;
     int *cat = NULL;
     double *pts = NULL, *sub = NULL, *subc = NULL;
     int *subk = NULL;
     char *nbuf = NULL;
     ndyn_plot_figure *f = NULL;
-    int rc = ndyn_dataset_load(file, &ds);
-    if (rc) goto fail;
+    int rc = 0;
     const char *an = o->array;
     if (!an) an = ndyn_dataset_find(ds, "emb") ? "emb" : ndyn_dataset_find(ds, "x") ? "x" : "pos";
     if ((rc = get_f64(ds, file, an, 1, &x))) goto fail;
@@ -401,7 +397,6 @@ static int plot_embedding(const plot_opts *o)
     if (!rc) rc = ndyn_plot_figure_save(f, o->out);
 fail:
     ndyn_plot_figure_free(f);
-    ndyn_dataset_free(ds);
     ndyn_array_free(x);
     ndyn_array_free(cval);
     free(cat);
@@ -427,18 +422,14 @@ static void grid_shape(int panels, int *rows, int *cols)
     *rows = (panels + *cols - 1) / *cols;
 }
 
-static int plot_field(const plot_opts *o)
+static int plot_field(const plot_opts *o, const char *file, const ndyn_dataset *ds)
 {
-    if (o->nfiles != 1) return -cli_usage(CMD, "field takes one input file, got %d", o->nfiles);
-    const char *file = o->files[0];
-    ndyn_dataset *ds = NULL;
     ndyn_array *pos = NULL, *vel = NULL;
     int *cond = NULL;
     double *p2 = NULL, *v2 = NULL, *buf = NULL;
     char *nbuf = NULL;
     ndyn_plot_figure *f = NULL;
-    int rc = ndyn_dataset_load(file, &ds);
-    if (rc) goto fail;
+    int rc = 0;
     if ((rc = get_f64(ds, file, "pos", 1, &pos)) || (rc = get_f64(ds, file, "vel", 1, &vel))) goto fail;
     char b1[64], b2[64];
     if (pos->ndim != 2 || vel->ndim != 2 || pos->shape[0] != vel->shape[0] || pos->shape[1] != vel->shape[1] ||
@@ -565,7 +556,6 @@ static int plot_field(const plot_opts *o)
     rc = ndyn_plot_figure_save(f, o->out);
 fail:
     ndyn_plot_figure_free(f);
-    ndyn_dataset_free(ds);
     ndyn_array_free(pos);
     ndyn_array_free(vel);
     free(cond);
@@ -592,17 +582,13 @@ static int mds_plane(const double *dist, size_t C, double *coords)
     return rc;
 }
 
-static int plot_distances(const plot_opts *o)
+static int plot_distances(const plot_opts *o, const char *file, const ndyn_dataset *ds)
 {
-    if (o->nfiles != 1) return -cli_usage(CMD, "distances takes one input file, got %d", o->nfiles);
-    const char *file = o->files[0];
-    ndyn_dataset *ds = NULL;
     ndyn_array *dist = NULL, *mds = NULL;
     double *coords = NULL;
     char *nbuf = NULL;
     ndyn_plot_figure *f = NULL;
-    int rc = ndyn_dataset_load(file, &ds);
-    if (rc) goto fail;
+    int rc = 0;
     if ((rc = get_f64(ds, file, "dist", 1, &dist))) goto fail;
     char b[64];
     if (dist->ndim != 2 || dist->shape[0] != dist->shape[1]) {
@@ -712,7 +698,6 @@ static int plot_distances(const plot_opts *o)
     rc = ndyn_plot_figure_save(f, o->out);
 fail:
     ndyn_plot_figure_free(f);
-    ndyn_dataset_free(ds);
     ndyn_array_free(dist);
     ndyn_array_free(mds);
     free(coords);
@@ -721,6 +706,20 @@ fail:
 }
 
 /* ------------------------------------------------------------------- states */
+
+/* The channels to draw: --neurons (also spelled --outputs) or the first three of Y. */
+static int pick_channels(const plot_opts *o, size_t Y, const char *what, long *ch, int *n)
+{
+    int m = o->n_neurons;
+    if (m) memcpy(ch, o->neurons, sizeof(long) * (size_t)m);
+    else
+        for (m = 0; m < 3 && (size_t)m < Y; m++) ch[m] = m;
+    *n = m;
+    for (int i = 0; i < m; i++)
+        if ((size_t)ch[i] >= Y)
+            return ndyn_error(NDYN_EINVAL, "%s %ld but the data have %zu (0..%zu)", what, ch[i], Y, Y - 1);
+    return 0;
+}
 
 /* Time window [t0, t1) of a trial of length T from --from/--to. */
 static int window(const plot_opts *o, size_t T, size_t *t0, size_t *t1, size_t limit)
@@ -753,19 +752,16 @@ static int trials_of(const ndyn_array *a, int extra, const char *file, const cha
     return NDYN_OK;
 }
 
-static int plot_states(const plot_opts *o)
+static int plot_states(const plot_opts *o, const char *file, const ndyn_dataset *ds)
 {
-    if (o->nfiles != 1) return -cli_usage(CMD, "states takes one input file, got %d", o->nfiles);
-    const char *file = o->files[0];
-    ndyn_dataset *ds = NULL, *lds = NULL;
+    ndyn_dataset *lds = NULL;
     ndyn_array *post = NULL, *lshape = NULL, *sshape = NULL;
     int *states = NULL, *labels = NULL, *smap = NULL;
     double *heat = NULL;
     int *strip = NULL;
     char *nbuf = NULL;
     ndyn_plot_figure *f = NULL;
-    int rc = ndyn_dataset_load(file, &ds);
-    if (rc) goto fail;
+    int rc = 0;
     size_t N = 0, T = 0, K = 0, ns = 0, nl = 0, nm = 0, N2 = 0, T2 = 0;
     if ((rc = get_f64(ds, file, "posterior", 0, &post))) goto fail;
     if ((rc = get_int(ds, file, "states", post == NULL, &states, &ns, &sshape))) goto fail;
@@ -926,7 +922,6 @@ static int plot_states(const plot_opts *o)
     rc = ndyn_plot_figure_save(f, o->out);
 fail:
     ndyn_plot_figure_free(f);
-    ndyn_dataset_free(ds);
     ndyn_dataset_free(lds);
     ndyn_array_free(post);
     ndyn_array_free(lshape);
@@ -1029,15 +1024,8 @@ static int plot_reconstruction(const plot_opts *o)
     size_t t0, t1;
     if ((rc = window(o, T, &t0, &t1, 2000000))) goto fail;
     long neurons[32];
-    int nn = o->n_neurons;
-    if (nn) memcpy(neurons, o->neurons, sizeof(long) * (size_t)nn);
-    else
-        for (nn = 0; nn < 3 && (size_t)nn < Y; nn++) neurons[nn] = nn;
-    for (int i = 0; i < nn; i++)
-        if ((size_t)neurons[i] >= Y) {
-            rc = ndyn_error(NDYN_EINVAL, "--neurons: neuron %ld but the data have %zu (0..%zu)", neurons[i], Y, Y - 1);
-            goto fail;
-        }
+    int nn;
+    if ((rc = pick_channels(o, Y, "--neurons: neuron", neurons, &nn))) goto fail;
     size_t W = t1 - t0, tr = (size_t)o->trial;
     tx = malloc(W * sizeof(double));
     if (!tx) {
@@ -1103,19 +1091,15 @@ fail:
 
 /* --------------------------------------------------------------------- flow */
 
-static int plot_flow(const plot_opts *o)
+static int plot_flow(const plot_opts *o, const char *file, const ndyn_dataset *ds)
 {
-    if (o->nfiles != 1) return -cli_usage(CMD, "flow takes one input file, got %d", o->nfiles);
-    const char *file = o->files[0];
-    ndyn_dataset *ds = NULL;
     ndyn_array *grid = NULL, *vel = NULL, *traj = NULL, *tshape = NULL;
     int *tst = NULL;
     double *buf = NULL;
     int *cbuf = NULL;
     char *nbuf = NULL;
     ndyn_plot_figure *f = NULL;
-    int rc = ndyn_dataset_load(file, &ds);
-    if (rc) goto fail;
+    int rc = 0;
     if ((rc = get_f64(ds, file, "grid", 1, &grid)) || (rc = get_f64(ds, file, "vel", 1, &vel))) goto fail;
     char b1[64], b2[64];
     if (grid->ndim != 2 || grid->shape[1] != 2) {
@@ -1262,7 +1246,6 @@ static int plot_flow(const plot_opts *o)
     rc = ndyn_plot_figure_save(f, o->out);
 fail:
     ndyn_plot_figure_free(f);
-    ndyn_dataset_free(ds);
     ndyn_array_free(grid);
     ndyn_array_free(vel);
     ndyn_array_free(traj);
@@ -1295,15 +1278,11 @@ static int is_curve(const ndyn_named_array *e, size_t E)
     return 1;
 }
 
-static int plot_training(const plot_opts *o)
+static int plot_training(const plot_opts *o, const char *file, const ndyn_dataset *ds)
 {
-    if (o->nfiles != 1) return -cli_usage(CMD, "training takes one input file, got %d", o->nfiles);
-    const char *file = o->files[0];
-    ndyn_dataset *ds = NULL;
     ndyn_array *ep = NULL, *c = NULL;
     ndyn_plot_figure *f = NULL;
-    int rc = ndyn_dataset_load(file, &ds);
-    if (rc) goto fail;
+    int rc = 0;
     if ((rc = get_f64(ds, file, "epoch", 1, &ep))) goto fail;
     if (ep->ndim != 1 || ep->size < 1) {
         rc = ndyn_error(NDYN_ESHAPE, "%s: 'epoch' must be 1-D and non-empty", file);
@@ -1378,7 +1357,6 @@ static int plot_training(const plot_opts *o)
     rc = ndyn_plot_figure_save(f, o->out);
 fail:
     ndyn_plot_figure_free(f);
-    ndyn_dataset_free(ds);
     ndyn_array_free(ep);
     ndyn_array_free(c);
     return rc;
@@ -1386,16 +1364,12 @@ fail:
 
 /* ----------------------------------------------------------------- decoding */
 
-static int plot_decoding(const plot_opts *o)
+static int plot_decoding(const plot_opts *o, const char *file, const ndyn_dataset *ds)
 {
-    if (o->nfiles != 1) return -cli_usage(CMD, "decoding takes one input file, got %d", o->nfiles);
-    const char *file = o->files[0];
-    ndyn_dataset *ds = NULL;
     ndyn_array *pred = NULL, *truth = NULL;
     double *tx = NULL;
     ndyn_plot_figure *f = NULL;
-    int rc = ndyn_dataset_load(file, &ds);
-    if (rc) goto fail;
+    int rc = 0;
     if ((rc = get_f64(ds, file, "pred", 1, &pred)) || (rc = get_f64(ds, file, "truth", 1, &truth))) goto fail;
     char b1[64], b2[64];
     size_t n = truth->shape[0], Y = truth->ndim == 2 ? truth->shape[1] : 1;
@@ -1414,15 +1388,8 @@ static int plot_decoding(const plot_opts *o)
     size_t t0, t1;
     if ((rc = window(o, n, &t0, &t1, 2000000))) goto fail;
     long outs[32];
-    int no = o->n_neurons;
-    if (no) memcpy(outs, o->neurons, sizeof(long) * (size_t)no);
-    else
-        for (no = 0; no < 3 && (size_t)no < Y; no++) outs[no] = no;
-    for (int i = 0; i < no; i++)
-        if ((size_t)outs[i] >= Y) {
-            rc = ndyn_error(NDYN_EINVAL, "--outputs: output %ld but the file has %zu (0..%zu)", outs[i], Y, Y - 1);
-            goto fail;
-        }
+    int no;
+    if ((rc = pick_channels(o, Y, "--outputs: output", outs, &no))) goto fail;
     size_t W = t1 - t0;
     tx = malloc(W * sizeof(double));
     if (!tx) {
@@ -1459,7 +1426,6 @@ static int plot_decoding(const plot_opts *o)
     rc = ndyn_plot_figure_save(f, o->out);
 fail:
     ndyn_plot_figure_free(f);
-    ndyn_dataset_free(ds);
     ndyn_array_free(pred);
     ndyn_array_free(truth);
     free(tx);
@@ -1594,15 +1560,18 @@ int cmd_plot(int argc, char **argv)
         goto out;
     }
     int r;
-    switch (ki) {
-    case 0: r = plot_embedding(&o); break;
-    case 1: r = plot_field(&o); break;
-    case 2: r = plot_distances(&o); break;
-    case 3: r = plot_states(&o); break;
-    case 4: r = plot_reconstruction(&o); break;
-    case 5: r = plot_flow(&o); break;
-    case 6: r = plot_training(&o); break;
-    default: r = plot_decoding(&o); break;
+    if (ki == 4) {
+        r = plot_reconstruction(&o);
+    } else if (o.nfiles != 1) {
+        r = -cli_usage(CMD, "%s takes one input file, got %d", kind, o.nfiles);
+    } else {
+        /* the single-file kinds, in the order of kinds[] (4, reconstruction, is handled above) */
+        static int (*const one_file[])(const plot_opts *, const char *, const ndyn_dataset *) = {
+            plot_embedding, plot_field, plot_distances, plot_states, NULL, plot_flow, plot_training, plot_decoding};
+        ndyn_dataset *ds = NULL;
+        r = ndyn_dataset_load(o.files[0], &ds);
+        if (!r) r = one_file[ki](&o, o.files[0], ds);
+        ndyn_dataset_free(ds);
     }
     if (r < 0) rc = CLI_USAGE; /* usage errors already reported */
     else if (r) rc = cli_fail(CMD);
