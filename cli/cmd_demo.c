@@ -74,6 +74,20 @@ static double scalar(const char *file, const char *name)
     return v;
 }
 
+/* The files the demo writes, each DIR/name (P[F_...] in cmd_demo). */
+enum {
+    F_LORENZ, F_SRNN, F_SRNN_HIST, F_POST, F_PRED, F_FLOW,
+    F_FIELDS, F_MARBLE, F_MARBLE_HIST, F_EMB, F_DIST, F_FIG_EMB,
+    F_FIG_DIST, F_FIG_MTRAIN, F_FIG_TRAIN, F_FIG_STATES, F_FIG_RECON, F_FIG_FLOW,
+    F_FIG_FIELDS, F_REPORT,
+    F_COUNT
+};
+static const char *const file_name[F_COUNT] = {
+    "lorenz.npz", "srnn.npz", "srnn.history.npz", "posterior.npz", "predict.npz",
+    "flow.npz", "fields.npz", "marble.npz", "marble.history.npz", "emb.npz",
+    "dist.npz", "embedding.png", "distances.png", "marble_training.png", "training.png",
+    "states.png", "reconstruction.png", "flow.png", "fields.png", "report.md"};
+
 static int mkdir_p(const char *dir)
 {
     char buf[4096];
@@ -123,73 +137,57 @@ int cmd_demo(int argc, char **argv)
         ndyn_error(NDYN_EIO, "cannot create the output directory '%s': %s", dir, strerror(errno));
         return cli_fail(CMD);
     }
-    char sw[4200], model[4200], post[4200], pred[4200], flow[4200], fields[4200], hist[4200], s_seed[32],
-        s_ep[32], s_init[32];
-    snprintf(sw, sizeof sw, "%s/lorenz.npz", dir);
-    snprintf(model, sizeof model, "%s/srnn.npz", dir);
-    snprintf(hist, sizeof hist, "%s/srnn.history.npz", dir);
-    snprintf(post, sizeof post, "%s/posterior.npz", dir);
-    snprintf(pred, sizeof pred, "%s/predict.npz", dir);
-    snprintf(flow, sizeof flow, "%s/flow.npz", dir);
-    snprintf(fields, sizeof fields, "%s/fields.npz", dir);
+    char P[F_COUNT][4200], s_seed[32], s_ep[32], s_init[32];
+    for (int i = 0; i < F_COUNT; i++) snprintf(P[i], sizeof P[i], "%s/%s", dir, file_name[i]);
     snprintf(s_seed, sizeof s_seed, "%llu", (unsigned long long)seed);
     snprintf(s_ep, sizeof s_ep, "%ld", epochs);
     snprintf(s_init, sizeof s_init, "%ld", (epochs + 1) / 2);
     double t[8];
     t[0] = ndyn_time_now();
     /* 1. data with known regimes */
-    if ((rc = sub(cmd_simulate, "simulate", "lorenz", "--out", sw, "--trials", "8", "--steps", "400", "--standardize",
+    if ((rc = sub(cmd_simulate, "simulate", "lorenz", "--out", P[F_LORENZ], "--trials", "8", "--steps", "400",
+                  "--standardize",
                   "--noise", "0.02", "--seed", s_seed, NULL)))
         return rc;
     t[1] = ndyn_time_now();
     /* 2. SRNN */
-    if ((rc = sub(cmd_srnn, "srnn", "fit", "--data", sw, "--out", model, "--states", "2", "--hidden", "3",
+    if ((rc = sub(cmd_srnn, "srnn", "fit", "--data", P[F_LORENZ], "--out", P[F_SRNN], "--states", "2", "--hidden", "3",
                   "--init-epochs", s_init, "--epochs", s_ep, "--lr", "0.01", "--seed", s_seed, NULL)))
         return rc;
     t[2] = ndyn_time_now();
-    if ((rc = sub(cmd_srnn, "srnn", "infer", "--model", model, "--data", sw, "--out", post, NULL)) ||
-        (rc = sub(cmd_srnn, "srnn", "predict", "--model", model, "--data", sw, "--steps", "5", "--out", pred, NULL)) ||
-        (rc = sub(cmd_srnn, "srnn", "flow", "--model", model, "--data", sw, "--out", flow, "--grid", "15", NULL)))
+    if ((rc = sub(cmd_srnn, "srnn", "infer", "--model", P[F_SRNN], "--data", P[F_LORENZ], "--out", P[F_POST], NULL)) ||
+        (rc = sub(cmd_srnn, "srnn", "predict", "--model", P[F_SRNN], "--data", P[F_LORENZ], "--steps", "5",
+                  "--out", P[F_PRED], NULL)) ||
+        (rc = sub(cmd_srnn, "srnn", "flow", "--model", P[F_SRNN], "--data", P[F_LORENZ], "--out", P[F_FLOW],
+                  "--grid", "15", NULL)))
         return rc;
     t[3] = ndyn_time_now();
     /* 3. MARBLE on its four toy fields */
-    char mmodel[4200], mhist[4200], memb[4200], mdist[4200];
-    snprintf(mmodel, sizeof mmodel, "%s/marble.npz", dir);
-    snprintf(mhist, sizeof mhist, "%s/marble.history.npz", dir);
-    snprintf(memb, sizeof memb, "%s/emb.npz", dir);
-    snprintf(mdist, sizeof mdist, "%s/dist.npz", dir);
     static const char *fnames = "linear left,linear right,vortex right,vortex left";
-    if ((rc = sub(cmd_simulate, "simulate", "fields", "--out", fields, "--points", "256", "--seed", s_seed, NULL)) ||
-        (rc = sub(cmd_marble, "marble", "fit", "--data", fields, "--out", mmodel, "--epochs", "60", NULL)) ||
-        (rc = sub(cmd_marble, "marble", "embed", "--model", mmodel, "--data", fields, "--out", memb, NULL)) ||
-        (rc = sub(cmd_marble, "marble", "distance", "--emb", memb, "--out", mdist, NULL)))
+    if ((rc = sub(cmd_simulate, "simulate", "fields", "--out", P[F_FIELDS], "--points", "256",
+                  "--seed", s_seed, NULL)) ||
+        (rc = sub(cmd_marble, "marble", "fit", "--data", P[F_FIELDS], "--out", P[F_MARBLE], "--epochs", "60", NULL)) ||
+        (rc = sub(cmd_marble, "marble", "embed", "--model", P[F_MARBLE], "--data", P[F_FIELDS],
+                  "--out", P[F_EMB], NULL)) ||
+        (rc = sub(cmd_marble, "marble", "distance", "--emb", P[F_EMB], "--out", P[F_DIST], NULL)))
         return rc;
     t[5] = ndyn_time_now();
     /* 4. figures */
-    char f_tr[4200], f_st[4200], f_rc[4200], f_fl[4200], f_fi[4200], f_em[4200], f_di[4200], f_mt[4200];
-    snprintf(f_em, sizeof f_em, "%s/embedding.png", dir);
-    snprintf(f_di, sizeof f_di, "%s/distances.png", dir);
-    snprintf(f_mt, sizeof f_mt, "%s/marble_training.png", dir);
-    snprintf(f_tr, sizeof f_tr, "%s/training.png", dir);
-    snprintf(f_st, sizeof f_st, "%s/states.png", dir);
-    snprintf(f_rc, sizeof f_rc, "%s/reconstruction.png", dir);
-    snprintf(f_fl, sizeof f_fl, "%s/flow.png", dir);
-    snprintf(f_fi, sizeof f_fi, "%s/fields.png", dir);
-    if ((rc = sub(cmd_plot, "plot", "training", hist, "-o", f_tr, "-q", NULL)) ||
-        (rc = sub(cmd_plot, "plot", "states", post, "-o", f_st, "--label-names", "lobe x < 0,lobe x > 0", NULL)) ||
-        (rc = sub(cmd_plot, "plot", "reconstruction", post, pred, "-o", f_rc, "--to", "150", NULL)) ||
-        (rc = sub(cmd_plot, "plot", "flow", flow, "-o", f_fl, NULL)) ||
-        (rc = sub(cmd_plot, "plot", "field", fields, "-o", f_fi, NULL)) ||
-        (rc = sub(cmd_plot, "plot", "embedding", memb, "-o", f_em, "--names", fnames, NULL)) ||
-        (rc = sub(cmd_plot, "plot", "distances", mdist, "-o", f_di, "--names", fnames, NULL)) ||
-        (rc = sub(cmd_plot, "plot", "training", mhist, "-o", f_mt, "-q", NULL)))
+    if ((rc = sub(cmd_plot, "plot", "training", P[F_SRNN_HIST], "-o", P[F_FIG_TRAIN], "-q", NULL)) ||
+        (rc = sub(cmd_plot, "plot", "states", P[F_POST], "-o", P[F_FIG_STATES], "--label-names",
+                  "lobe x < 0,lobe x > 0", NULL)) ||
+        (rc = sub(cmd_plot, "plot", "reconstruction", P[F_POST], P[F_PRED], "-o", P[F_FIG_RECON],
+                  "--to", "150", NULL)) ||
+        (rc = sub(cmd_plot, "plot", "flow", P[F_FLOW], "-o", P[F_FIG_FLOW], NULL)) ||
+        (rc = sub(cmd_plot, "plot", "field", P[F_FIELDS], "-o", P[F_FIG_FIELDS], NULL)) ||
+        (rc = sub(cmd_plot, "plot", "embedding", P[F_EMB], "-o", P[F_FIG_EMB], "--names", fnames, NULL)) ||
+        (rc = sub(cmd_plot, "plot", "distances", P[F_DIST], "-o", P[F_FIG_DIST], "--names", fnames, NULL)) ||
+        (rc = sub(cmd_plot, "plot", "training", P[F_MARBLE_HIST], "-o", P[F_FIG_MTRAIN], "-q", NULL)))
         return rc;
     t[4] = ndyn_time_now();
     /* 5. report */
-    double se = scalar(post, "state_error"), r2 = scalar(post, "r2"), mse = scalar(post, "mse");
-    double elbo = scalar(post, "elbo"), pr2 = scalar(pred, "r2"), pmse = scalar(pred, "mse");
-    char md[4200];
-    snprintf(md, sizeof md, "%s/report.md", dir);
+    double se = scalar(P[F_POST], "state_error"), r2 = scalar(P[F_POST], "r2"), mse = scalar(P[F_POST], "mse");
+    double elbo = scalar(P[F_POST], "elbo"), pr2 = scalar(P[F_PRED], "r2"), pmse = scalar(P[F_PRED], "mse");
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
@@ -240,7 +238,7 @@ int cmd_demo(int argc, char **argv)
         ndyn_dataset *dd = NULL;
         const ndyn_array *D = NULL;
         static const char *fn[4] = {"linear left", "linear right", "vortex right", "vortex left"};
-        if (ndyn_dataset_load(mdist, &dd) == 0 && ndyn_dataset_get(dd, "dist", &D) == 0 && D->ndim == 2 &&
+        if (ndyn_dataset_load(P[F_DIST], &dd) == 0 && ndyn_dataset_get(dd, "dist", &D) == 0 && D->ndim == 2 &&
             D->shape[0] == D->shape[1] && D->shape[0] <= 4) {
             size_t C = D->shape[0];
             fprintf(m, "| |");
@@ -267,10 +265,10 @@ int cmd_demo(int argc, char **argv)
             "| MARBLE simulate, fit, embed, distance | %.1f |\n| figures | %.1f |\n| total | %.1f |\n",
             t[1] - t[0], t[2] - t[1], t[3] - t[2], t[5] - t[3], t[4] - t[5], t[4] - t[0]);
     fclose(m);
-    rc = ndyn_write_file_atomic(md, text, len);
+    rc = ndyn_write_file_atomic(P[F_REPORT], text, len);
     free(text);
     if (rc) return cli_fail(CMD);
     printf("ndyn demo: SRNN state error %.3f, reconstruction R2 %.3f, 5-step R2 %.3f; MARBLE distances in %s; "
-           "%.1f s; report %s\n", se, r2, pr2, mdist, t[4] - t[0], md);
+           "%.1f s; report %s\n", se, r2, pr2, P[F_DIST], t[4] - t[0], P[F_REPORT]);
     return CLI_OK;
 }
