@@ -31,6 +31,8 @@
 #define AI static inline __attribute__((always_inline))
 typedef float v8 __attribute__((vector_size(32)));
 typedef int v8i __attribute__((vector_size(32)));
+typedef float v16 __attribute__((vector_size(64)));
+typedef int v16i __attribute__((vector_size(64)));
 #else
 #error "src/srnn/gemm_f32.c needs GNU C vector extensions (GCC or Clang)"
 #endif
@@ -51,6 +53,15 @@ AI v8 ld8(const float *p)
 }
 
 AI void st8(float *p, v8 v) { memcpy(p, &v, sizeof v); }
+
+AI v16 ld16v(const float *p)
+{
+    v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+AI void st16v(float *p, v16 v) { memcpy(p, &v, sizeof v); }
 
 /* out = act(v + bias) masked: act 0 none, 1 relu, 2 keep where mask > 0 */
 AI v8 finish8(v8 v, int act, const float *mask)
@@ -102,20 +113,76 @@ AI void tile(const int mr, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, co
     }
 }
 
+/* The AVX-512 body's wide tile: T (mr, 32) in two 16-wide accumulators per row (the same sums,
+ * in the same order along k, as two tile() calls), b 32 readable entries per row; c, bias and
+ * mask as for tile(), nr <= 32 */
+AI void tile_w(const int mr, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, const float *b, ptrdiff_t ldb,
+               float *c, ptrdiff_t csi, ptrdiff_t csj, int nr, int beta, const float *bias, int act,
+               const float *mask, ptrdiff_t ldm)
+{
+    v16 acc[MR][2];
+    for (int i = 0; i < mr; i++) acc[i][0] = acc[i][1] = (v16){0};
+    for (int k = 0; k < K; k++) {
+        const v16 b0 = ld16v(b + (ptrdiff_t)k * ldb), b1 = ld16v(b + (ptrdiff_t)k * ldb + 16);
+        for (int i = 0; i < mr; i++) {
+            const float x = a[i * ai + k * ak];
+            const v16 s = {x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
+            acc[i][0] += s * b0;
+            acc[i][1] += s * b1;
+        }
+    }
+    const v16 zero = {0};
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + i * csi;
+        const float *mi = mask ? mask + i * ldm : NULL;
+        if (nr == 2 * NR && csj == 1) {
+            for (int h = 0; h < 2; h++) {
+                v16 u = acc[i][h];
+                if (beta) u += ld16v(ci + 16 * h);
+                if (bias) u += ld16v(bias + 16 * h);
+                if (act == 1) u = (v16)((v16i)u & (u > zero));
+                if (act == 2) u = (v16)((v16i)u & (ld16v(mi + 16 * h) > zero));
+                st16v(ci + 16 * h, u);
+            }
+        } else {
+            float t[2 * NR];
+            st16v(t, acc[i][0]);
+            st16v(t + 16, acc[i][1]);
+            for (int j = 0; j < nr; j++) {
+                float v = t[j] + (beta ? ci[j * csj] : 0) + (bias ? bias[j] : 0);
+                if (act == 1) v = v > 0 ? v : 0;
+                if (act == 2) v = mi[j] > 0 ? v : 0;
+                ci[j * csj] = v;
+            }
+        }
+    }
+}
+
+/* one tile of either width (wide: tile_w, a compile-time constant in every body) */
+AI void tile_any(const int wide, const int mr, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, const float *b,
+                 ptrdiff_t ldb, float *c, ptrdiff_t csi, ptrdiff_t csj, int nr, int beta, const float *bias,
+                 int act, const float *mask, ptrdiff_t ldm)
+{
+    if (wide)
+        tile_w(mr, K, a, ai, ak, b, ldb, c, csi, csj, nr, beta, bias, act, mask, ldm);
+    else
+        tile(mr, K, a, ai, ak, b, ldb, c, csi, csj, nr, beta, bias, act, mask, ldm);
+}
+
 /* rows i0.. of a tile column: full MR tiles, then the remainder as 3, 2 or 1 */
-AI void tile_rows(int M, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, const float *b, ptrdiff_t ldb,
-                  float *c, ptrdiff_t csi, ptrdiff_t csj, int nr, int beta, const float *bias, int act,
-                  const float *mask, ptrdiff_t ldm)
+AI void tile_rows(const int wide, int M, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, const float *b,
+                  ptrdiff_t ldb, float *c, ptrdiff_t csi, ptrdiff_t csj, int nr, int beta, const float *bias,
+                  int act, const float *mask, ptrdiff_t ldm)
 {
     int i = 0;
     for (; i + MR <= M; i += MR)
-        tile(MR, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act,
-             mask ? mask + (ptrdiff_t)i * ldm : NULL, ldm);
+        tile_any(wide, MR, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act,
+                 mask ? mask + (ptrdiff_t)i * ldm : NULL, ldm);
     const float *mk = mask ? mask + (ptrdiff_t)i * ldm : NULL;
     switch (M - i) {
-    case 3: tile(3, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
-    case 2: tile(2, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
-    case 1: tile(1, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
+    case 3: tile_any(wide, 3, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
+    case 2: tile_any(wide, 2, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
+    case 1: tile_any(wide, 1, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
     default: break;
     }
 }
@@ -229,8 +296,10 @@ AI void mm_tiny(const int K, int M, int N, const float *A, int lda, const float 
     }
 }
 
-AI void mm_body(int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp, const float *bias,
-                int beta, int act, const float *mask, int ldm, float *C, int ldc)
+/* wide: 1 in the AVX-512 body (32-column tiles where the packed rows have 32 entries left), 0 in
+ * the others */
+AI void mm_body(const int wide, int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp,
+                const float *bias, int beta, int act, const float *mask, int ldm, float *C, int ldc)
 {
     if (is_narrow(N, K)) {
         switch (N) {
@@ -254,9 +323,16 @@ AI void mm_body(int M, int N, int K, const float *A, int lda, const float *Bp, i
         }
         return;
     }
-    for (int j = 0; j < N; j += NR) {
+    int j = 0;
+    if (wide)
+        for (; j + 2 * NR <= ldbp; j += 2 * NR) {
+            int nr = N - j < 2 * NR ? N - j : 2 * NR;
+            tile_rows(1, M, K, A, lda, 1, Bp + j, ldbp, C + j, ldc, 1, nr, beta, bias ? bias + j : NULL, act,
+                      mask ? mask + j : NULL, ldm);
+        }
+    for (; j < N; j += NR) {
         int nr = N - j < NR ? N - j : NR;
-        tile_rows(M, K, A, lda, 1, Bp + j, ldbp, C + j, ldc, 1, nr, beta, bias ? bias + j : NULL, act,
+        tile_rows(0, M, K, A, lda, 1, Bp + j, ldbp, C + j, ldc, 1, nr, beta, bias ? bias + j : NULL, act,
                   mask ? mask + j : NULL, ldm);
     }
 }
@@ -293,7 +369,8 @@ AI void atb_tiny(const int M, int N, int K, const float *A, int lda, const float
 /* C (M, N) += A^T B, A (K, M), B (K, N), K long: the vector runs along the wider of M, N
  * (the narrower one gives C's transposed tiles); a partial panel of 16 is copied per
  * chunk of KC rows into zero-padded scratch */
-AI void atb_body(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
+AI void atb_body(const int wide, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+                 int ldc)
 {
     if (M <= 8 && N <= 8) {
         switch (M) {
@@ -322,7 +399,11 @@ AI void atb_body(int M, int N, int K, const float *A, int lda, const float *B, i
     for (int k0 = 0; k0 < K; k0 += KC) {
         int kc = K - k0 < KC ? K - k0 : KC;
         const float *Ak = A + (ptrdiff_t)k0 * lda, *Bk = B + (ptrdiff_t)k0 * ldb;
-        for (int j = 0; j < N; j += NR) {
+        int j = 0;
+        if (wide) /* full 32-column panels straight from B */
+            for (; j + 2 * NR <= N; j += 2 * NR)
+                tile_rows(1, M, kc, Ak, 1, lda, Bk + j, ldb, C + j * csj, csi, csj, 2 * NR, 1, NULL, 0, NULL, 0);
+        for (; j < N; j += NR) {
             int nr = N - j < NR ? N - j : NR;
             const float *bp = Bk + j;
             ptrdiff_t lb = ldb;
@@ -332,7 +413,7 @@ AI void atb_body(int M, int N, int K, const float *A, int lda, const float *B, i
                     for (int q = 0; q < nr; q++) pad[k * NR + q] = Bk[(ptrdiff_t)k * ldb + j + q];
                 bp = pad, lb = NR;
             }
-            tile_rows(M, kc, Ak, 1, lda, bp, lb, C + j * csj, csi, csj, nr, 1, NULL, 0, NULL, 0);
+            tile_rows(0, M, kc, Ak, 1, lda, bp, lb, C + j * csj, csi, csj, nr, 1, NULL, 0, NULL, 0);
         }
     }
 }
@@ -353,10 +434,12 @@ int srnn_f32_isa(void)
 }
 
 #if SRNN_DISPATCH
+#define UNPACK(...) __VA_ARGS__
+/* the bodies take the wide flag first: 1 for AVX-512 only */
 #define VARIANTS(name, params, args)                                                                 \
-    __attribute__((target("avx512f,avx512vl,avx2,fma"))) static void name##_avx512 params { name##_body args; } \
-    __attribute__((target("avx2,fma"))) static void name##_avx2 params { name##_body args; }               \
-    static void name##_base params { name##_body args; }                                                 \
+    __attribute__((target("avx512f,avx512vl,avx2,fma"))) static void name##_avx512 params { name##_body(1, UNPACK args); } \
+    __attribute__((target("avx2,fma"))) static void name##_avx2 params { name##_body(0, UNPACK args); }               \
+    static void name##_base params { name##_body(0, UNPACK args); }                                                 \
     static void name##_dispatch params                                                                   \
     {                                                                                                    \
         int isa = srnn_f32_isa();                                                                        \
@@ -368,8 +451,9 @@ int srnn_f32_isa(void)
             name##_base args;                                                                            \
     }
 #else
+#define UNPACK(...) __VA_ARGS__
 #define VARIANTS(name, params, args) \
-    static void name##_dispatch params { name##_body args; }
+    static void name##_dispatch params { name##_body(0, UNPACK args); }
 #endif
 
 VARIANTS(mm,
