@@ -122,22 +122,35 @@ static void SFX(colsum_add)(const REAL *x, size_t rows, int n, REAL *out, const 
 }
 
 /* column log-softmax of logits Lt (K, K) (with tanh/base) into S (double),
- * probabilities into A (REAL) and Ad (double) when not NULL */
+ * probabilities into A (REAL) and Ad (double); each output skipped when NULL
+ * (the column's log only when S is wanted; exp(0) = 1 at the column's maximum
+ * is not computed) */
 static void SFX(col_logsoftmax)(const double *Lt, int K, double *S, REAL *A, double *Ad)
 {
     double ex[64];
     for (int j = 0; j < K; j++) {
-        double mx = Lt[j];
-        for (int i = 1; i < K; i++) mx = Lt[i * K + j] > mx ? Lt[i * K + j] : mx;
-        double s = 0;
-        for (int i = 0; i < K; i++) s += ex[i] = exp(Lt[i * K + j] - mx);
-        double ls = mx + log(s), is = 1 / s;
+        int am = 0;
+        for (int i = 1; i < K; i++) am = Lt[i * K + j] > Lt[am * K + j] ? i : am;
+        double mx = Lt[am * K + j], s = 0;
+        for (int i = 0; i < K; i++) s += ex[i] = i == am ? 1.0 : exp(Lt[i * K + j] - mx);
+        double is = 1 / s;
+        if (S) {
+            double ls = mx + log(s);
+            for (int i = 0; i < K; i++) S[i * K + j] = Lt[i * K + j] - ls;
+        }
         for (int i = 0; i < K; i++) {
-            S[i * K + j] = Lt[i * K + j] - ls;
             if (A) A[i * K + j] = (REAL)(ex[i] * is);
             if (Ad) Ad[i * K + j] = ex[i] * is;
         }
     }
+}
+
+/* the logits of row r (t >= 1) with the base added, into Ltmp (K, K) */
+static void SFX(trans_logits)(const REAL *Lt, const double *base, int KK, double *Ltmp)
+{
+    for (int q = 0; q < KK; q++) Ltmp[q] = Lt[q];
+    if (base)
+        for (int q = 0; q < KK; q++) Ltmp[q] += base[q];
 }
 
 static void SFX(emission_fwd)(const REAL *th, const srnn_layout *l, REAL *const *act, size_t n)
@@ -346,6 +359,12 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     double lvh = 0, lv0 = 0;
     for (int d = 0; d < H; d++) lvh += LOG2PI + log((double)vh[d]), lv0 += LOG2PI + log((double)v0[d]);
     double Ltmp[64 * 64];
+    const double *tbase = l->n_trans_B ? thd + l->trans_B : NULL;
+    /* S (the log transitions) is read by the compat objective, the cross-entropy adjoint, the
+     * log-domain forward-backward and, after an evaluation, Viterbi; the plain ELBO's gradient
+     * pass needs the probabilities only and builds a trial's S when its probability-domain
+     * forward-backward falls back */
+    const int compat = p->objective == NDYN_SRNN_OBJ_COMPAT, want_S = !gr || compat || (P && coef != 0);
     for (size_t t = 0; t < T; t++) /* rows in memory order; e and S are per trial */
         for (size_t b = 0; b < B; b++) {
             double *e = w->e + b * T * K, *S = w->S + b * T * KK;
@@ -371,10 +390,8 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                 e[t * K + k] = q + W->ly[r];
             }
             if (t) {
-                for (int q = 0; q < KK; q++) Ltmp[q] = W->Lt[r * KK + q];
-                if (l->n_trans_B)
-                    for (int q = 0; q < KK; q++) Ltmp[q] += thd[l->trans_B + q];
-                SFX(col_logsoftmax)(Ltmp, K, S + t * KK, W->Am + r * KK, w->Ad + (b * T + t) * KK);
+                SFX(trans_logits)(W->Lt + r * KK, tbase, KK, Ltmp);
+                SFX(col_logsoftmax)(Ltmp, K, want_S ? S + t * KK : NULL, W->Am + r * KK, w->Ad + (b * T + t) * KK);
             }
         }
     /* ---------------- forward-backward per trial, objective */
@@ -389,11 +406,16 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                *lb = w->lb + b * T * K, *lc = w->lc + b * T, *gam = w->ge + b * T * K,
                *xi = w->xi + b * T * KK;
         double lp;
-        int rc = NDYN_OK, compat = p->objective == NDYN_SRNN_OBJ_COMPAT;
+        int rc = NDYN_OK;
         /* the plain ELBO needs gamma, xi and log p only: the probability-domain pass
          * (falls back to the log domain if it under/overflows); compat and the
          * cross-entropy adjoints need the log-domain alpha, beta */
         if (compat || (P && coef != 0) || srnn_fb_prob(w->lpi, w->Ad + b * T * KK, e, T, K, gam, xi, &lp, w->fbs)) {
+            if (!want_S) /* this trial's S, not built above */
+                for (size_t t = 1; t < T; t++) {
+                    SFX(trans_logits)(W->Lt + (t * B + b) * KK, tbase, KK, Ltmp);
+                    SFX(col_logsoftmax)(Ltmp, K, S + t * KK, NULL, NULL);
+                }
             rc = ndyn_srnn_forward_backward(w->lpi, S, e, T, K, la, lb, lc, gam, xi, &lp);
             if (rc) return rc;
         }
