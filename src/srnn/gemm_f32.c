@@ -136,14 +136,14 @@ AI void tile_w(const int mr, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, 
         float *ci = c + i * csi;
         const float *mi = mask ? mask + i * ldm : NULL;
         if (nr == 2 * NR && csj == 1) {
-            for (int h = 0; h < 2; h++) {
-                v16 u = acc[i][h];
-                if (beta) u += ld16v(ci + 16 * h);
-                if (bias) u += ld16v(bias + 16 * h);
-                if (act == 1) u = (v16)((v16i)u & (u > zero));
-                if (act == 2) u = (v16)((v16i)u & (ld16v(mi + 16 * h) > zero));
-                st16v(ci + 16 * h, u);
-            }
+            v16 u0 = acc[i][0], u1 = acc[i][1];
+            if (beta) u0 += ld16v(ci), u1 += ld16v(ci + 16);
+            if (bias) u0 += ld16v(bias), u1 += ld16v(bias + 16);
+            if (act == 1) u0 = (v16)((v16i)u0 & (u0 > zero)), u1 = (v16)((v16i)u1 & (u1 > zero));
+            if (act == 2)
+                u0 = (v16)((v16i)u0 & (ld16v(mi) > zero)), u1 = (v16)((v16i)u1 & (ld16v(mi + 16) > zero));
+            st16v(ci, u0);
+            st16v(ci + 16, u1);
         } else {
             float t[2 * NR];
             st16v(t, acc[i][0]);
