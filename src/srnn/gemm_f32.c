@@ -296,21 +296,30 @@ AI void mm_tiny(const int K, int M, int N, const float *A, int lda, const float 
     }
 }
 
-/* wide: 1 in the AVX-512 body (32-column tiles where the packed rows have 32 entries left), 0 in
- * the others */
-AI void mm_body(const int wide, int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp,
-                const float *bias, int beta, int act, const float *mask, int ldm, float *C, int ldc)
+/* The product's three forms, each compiled as its own function per variant (one body holding
+ * all three spills registers in the small ones): narrow outputs (dot products), N <= 8 from a
+ * short K, and the tiles. wide: 1 in the AVX-512 body (32-column tiles where the packed rows have
+ * 32 entries left), 0 in the others. */
+AI void mmn_body(const int wide, int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp,
+                 const float *bias, int beta, int act, const float *mask, int ldm, float *C, int ldc)
 {
-    if (is_narrow(N, K)) {
+    (void)wide;
+    (void)ldbp;
+    {
         switch (N) {
         case 1: dots_n(1, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
         case 2: dots_n(2, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
         case 3: dots_n(3, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
         default: dots_n(4, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
         }
-        return;
     }
-    if (N <= 8 && K < 8) {
+}
+
+AI void mmt_body(const int wide, int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp,
+                 const float *bias, int beta, int act, const float *mask, int ldm, float *C, int ldc)
+{
+    (void)wide;
+    {
         switch (K) {
         case 0: mm_tiny(0, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
         case 1: mm_tiny(1, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
@@ -321,8 +330,12 @@ AI void mm_body(const int wide, int M, int N, int K, const float *A, int lda, co
         case 6: mm_tiny(6, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
         default: mm_tiny(7, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
         }
-        return;
     }
+}
+
+AI void mm_body(const int wide, int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp,
+                const float *bias, int beta, int act, const float *mask, int ldm, float *C, int ldc)
+{
     int j = 0;
     if (wide)
         for (; j + 2 * NR <= ldbp; j += 2 * NR) {
@@ -456,10 +469,24 @@ int srnn_f32_isa(void)
     static void name##_dispatch params { name##_body(0, UNPACK args); }
 #endif
 
-VARIANTS(mm,
-         (int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp, const float *bias, int beta,
-          int act, const float *mask, int ldm, float *C, int ldc),
-         (M, N, K, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc))
+#define MM_PARAMS                                                                                    \
+    (int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp, const float *bias, int beta, \
+     int act, const float *mask, int ldm, float *C, int ldc)
+#define MM_ARGS (M, N, K, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc)
+VARIANTS(mm, MM_PARAMS, MM_ARGS)
+VARIANTS(mmn, MM_PARAMS, MM_ARGS)
+VARIANTS(mmt, MM_PARAMS, MM_ARGS)
+
+/* the form for the shape, then the variant for the CPU */
+static void mm_any MM_PARAMS
+{
+    if (is_narrow(N, K))
+        mmn_dispatch MM_ARGS;
+    else if (N <= 8 && K < 8)
+        mmt_dispatch MM_ARGS;
+    else
+        mm_dispatch MM_ARGS;
+}
 VARIANTS(atb, (int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc),
          (M, N, K, A, lda, B, ldb, C, ldc))
 
@@ -489,7 +516,7 @@ void srnn_f32_mm(int M, int N, int K, const float *A, int lda, const float *Bp, 
                  int act, const float *mask, int ldm, float *C, int ldc)
 {
     if (M <= 0 || N <= 0) return;
-    mm_dispatch(M, N, K, A, lda, Bp, is_narrow(N, K) ? K : ld16(N), bias, beta, act, mask, ldm, C, ldc);
+    mm_any(M, N, K, A, lda, Bp, is_narrow(N, K) ? K : ld16(N), bias, beta, act, mask, ldm, C, ldc);
 }
 
 void srnn_f32_atb(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
@@ -509,7 +536,7 @@ void srnn_sgemm_small(int ta, int tb, int M, int N, int K, float alpha, const fl
     if (alpha == 1 && b01 && !ta && (K >= 8 || N <= 8) && srnn_f32_packed(N, K) <= SRNN_F32_PACK_MAX) {
         float Bp[SRNN_F32_PACK_MAX];
         srnn_f32_pack(tb, N, K, B, ldb, Bp);
-        mm_dispatch(M, N, K, A, lda, Bp, is_narrow(N, K) ? K : ld16(N), NULL, beta != 0, 0, NULL, 0, C, ldc);
+        mm_any(M, N, K, A, lda, Bp, is_narrow(N, K) ? K : ld16(N), NULL, beta != 0, 0, NULL, 0, C, ldc);
         return;
     }
     if (alpha == 1 && b01 && ta && !tb) {
