@@ -213,13 +213,38 @@ AI v4 sum4(v8 a, v8 b, v8 c, v8 d)
 
 /* Narrow outputs (N <= NARROW): dot products along K instead, Bt (N, K), for mr rows x n columns;
  * the K % 8 tail in scalar */
-AI void dots(const int mr, const int n, int K, const float *a, int lda, const float *bt, float *c, int ldc,
-             int beta, const float *bias, int act, const float *mask, int ldm)
+AI v8 fold16(v16 v)
+{
+    v8 lo, hi;
+    memcpy(&lo, &v, sizeof lo);
+    memcpy(&hi, (const char *)&v + sizeof lo, sizeof hi);
+    return lo + hi;
+}
+
+/* wide (the AVX-512 body): 16 k at a time while they last, folded into the 8-wide sums */
+AI void dots(const int wide, const int mr, const int n, int K, const float *a, int lda, const float *bt, float *c,
+             int ldc, int beta, const float *bias, int act, const float *mask, int ldm)
 {
     v8 acc[MR][NARROW];
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < n; j++) acc[i][j] = (v8){0};
     int k = 0;
+    if (wide && K >= 16) {
+        v16 w[MR][NARROW];
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < n; j++) w[i][j] = (v16){0};
+        for (; k + 16 <= K; k += 16) {
+            v16 bv[NARROW];
+            for (int j = 0; j < n; j++) bv[j] = ld16v(bt + (ptrdiff_t)j * K + k);
+            for (int i = 0; i < mr; i++) {
+                const v16 av = ld16v(a + (ptrdiff_t)i * lda + k);
+                for (int j = 0; j < n; j++) w[i][j] += av * bv[j];
+            }
+        }
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < n; j++) acc[i][j] = fold16(w[i][j]);
+    } else {
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < n; j++) acc[i][j] = (v8){0};
+    }
     for (; k + 8 <= K; k += 8) {
         v8 bv[NARROW];
         for (int j = 0; j < n; j++) bv[j] = ld8(bt + (ptrdiff_t)j * K + k);
@@ -255,15 +280,15 @@ AI void dots(const int mr, const int n, int K, const float *a, int lda, const fl
         }
 }
 
-AI void dots_n(const int n, int M, int K, const float *A, int lda, const float *bt, float *C, int ldc, int beta,
-               const float *bias, int act, const float *mask, int ldm)
+AI void dots_n(const int wide, const int n, int M, int K, const float *A, int lda, const float *bt, float *C,
+               int ldc, int beta, const float *bias, int act, const float *mask, int ldm)
 {
     int i = 0;
     for (; i + MR <= M; i += MR)
-        dots(MR, n, K, A + (ptrdiff_t)i * lda, lda, bt, C + (ptrdiff_t)i * ldc, ldc, beta, bias, act,
+        dots(wide, MR, n, K, A + (ptrdiff_t)i * lda, lda, bt, C + (ptrdiff_t)i * ldc, ldc, beta, bias, act,
              mask ? mask + (ptrdiff_t)i * ldm : NULL, ldm);
     for (; i < M; i++)
-        dots(1, n, K, A + (ptrdiff_t)i * lda, lda, bt, C + (ptrdiff_t)i * ldc, ldc, beta, bias, act,
+        dots(wide, 1, n, K, A + (ptrdiff_t)i * lda, lda, bt, C + (ptrdiff_t)i * ldc, ldc, beta, bias, act,
              mask ? mask + (ptrdiff_t)i * ldm : NULL, ldm);
 }
 
@@ -303,14 +328,13 @@ AI void mm_tiny(const int K, int M, int N, const float *A, int lda, const float 
 AI void mmn_body(const int wide, int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp,
                  const float *bias, int beta, int act, const float *mask, int ldm, float *C, int ldc)
 {
-    (void)wide;
     (void)ldbp;
     {
         switch (N) {
-        case 1: dots_n(1, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
-        case 2: dots_n(2, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
-        case 3: dots_n(3, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
-        default: dots_n(4, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
+        case 1: dots_n(wide, 1, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
+        case 2: dots_n(wide, 2, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
+        case 3: dots_n(wide, 3, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
+        default: dots_n(wide, 4, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
         }
     }
 }
