@@ -238,19 +238,37 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         yenc = yi;
     }
     const REAL *Wfx = th + l->encf_Wx, *Wfh = th + l->encf_Wh, *bfw = th + l->encf_b;
+#if REAL_IS_FLOAT
+    /* the recurrent weights packed once for all steps (the sampler's region, not yet in use;
+     * the same products as through srnn_sgemm_small, which packs per call) */
+    const int encpk = (srnn_f32_own & 2) && srnn_f32_packed(H, H) <= SRNN_F32_PACK_MAX;
+    if (encpk) srnn_f32_pack(1, H, H, Wfh, H, W->pk);
+#define ENC_STEP(prev, Wr, pkr, u)                                                              \
+    do {                                                                                         \
+        if (encpk)                                                                               \
+            srnn_f32_mm(iB, H, H, prev, H, pkr, NULL, 1, 0, NULL, 0, u, H);                      \
+        else                                                                                     \
+            GEMM(0, 1, iB, H, H, 1, prev, H, Wr, H, 1, u, H);                                    \
+    } while (0)
+#else
+#define ENC_STEP(prev, Wr, pkr, u) GEMM(0, 1, iB, H, H, 1, prev, H, Wr, H, 1, u, H)
+#endif
     SFX(gemm_bias)(W->uf, bfw, TB, H, N, yenc, N, Wfx, N);
     for (size_t t = 0; t < T; t++) {
         REAL *u = W->uf + t * B * H;
-        if (t) GEMM(0, 1, iB, H, H, 1, u - B * H, H, Wfh, H, 1, u, H);
+        if (t) ENC_STEP(u - B * H, Wfh, W->pk, u);
         TANHA(u, B * (size_t)H);
     }
     memcpy(W->E, W->uf, TB * H * sizeof(REAL));
     if (l->n_encb) {
         const REAL *Wbx = th + l->encb_Wx, *Wbh = th + l->encb_Wh, *bb = th + l->encb_b;
+#if REAL_IS_FLOAT
+        if (encpk) srnn_f32_pack(1, H, H, Wbh, H, W->pk + SRNN_F32_PACK_MAX);
+#endif
         SFX(gemm_bias)(W->ub, bb, TB, H, N, yenc, N, Wbx, N);
         for (size_t t = T; t-- > 0;) {
             REAL *u = W->ub + t * B * H;
-            if (t + 1 < T) GEMM(0, 1, iB, H, H, 1, u + B * H, H, Wbh, H, 1, u, H);
+            if (t + 1 < T) ENC_STEP(u + B * H, Wbh, W->pk + SRNN_F32_PACK_MAX, u);
             TANHA(u, B * (size_t)H);
         }
         for (size_t q = 0; q < TB * H; q++) W->E[q] += W->ub[q];
@@ -693,12 +711,26 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     /* ---------------- encoders BPTT */
     {
         REAL *carry = W->dp, *dpre = W->da; /* reuse: (B, H), (TB, H) */
+#if REAL_IS_FLOAT
+        /* the recurrent weights untransposed, packed once (the sampler is done with the region) */
+        if (encpk) srnn_f32_pack(0, H, H, Wfh, H, W->pk);
+        if (encpk && l->n_encb) srnn_f32_pack(0, H, H, th + l->encb_Wh, H, W->pk + SRNN_F32_PACK_MAX);
+#define ENC_BACK(dpp, Wr, pkr)                                                                   \
+    do {                                                                                         \
+        if (encpk)                                                                               \
+            srnn_f32_mm(iB, H, H, dpp, H, pkr, NULL, 0, 0, NULL, 0, carry, H);                   \
+        else                                                                                     \
+            GEMM(0, 0, iB, H, H, 1, dpp, H, Wr, H, 0, carry, H);                                 \
+    } while (0)
+#else
+#define ENC_BACK(dpp, Wr, pkr) GEMM(0, 0, iB, H, H, 1, dpp, H, Wr, H, 0, carry, H)
+#endif
         memset(carry, 0, B * H * sizeof(REAL));
         for (size_t t = T; t-- > 0;) {
             const REAL *u = W->uf + t * B * H, *dE = W->dE + t * B * H;
             REAL *dpp = dpre + t * B * H;
             for (size_t q = 0; q < B * H; q++) dpp[q] = (dE[q] + carry[q]) * (1 - u[q] * u[q]);
-            if (t) GEMM(0, 0, iB, H, H, 1, dpp, H, Wfh, H, 0, carry, H);
+            if (t) ENC_BACK(dpp, Wfh, W->pk);
         }
         GEMM(1, 0, H, N, (int)TB, 1, dpre, H, yenc, N, 1, gr + l->encf_Wx, N);
         if (R1) GEMM(1, 0, H, H, (int)R1, 1, dpre + B * H, H, W->uf, H, 1, gr + l->encf_Wh, H);
@@ -710,13 +742,15 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                 const REAL *u = W->ub + t * B * H, *dE = W->dE + t * B * H;
                 REAL *dpp = dpre + t * B * H;
                 for (size_t q = 0; q < B * H; q++) dpp[q] = (dE[q] + carry[q]) * (1 - u[q] * u[q]);
-                if (t + 1 < T) GEMM(0, 0, iB, H, H, 1, dpp, H, Wbh, H, 0, carry, H);
+                if (t + 1 < T) ENC_BACK(dpp, Wbh, W->pk + SRNN_F32_PACK_MAX);
             }
             GEMM(1, 0, H, N, (int)TB, 1, dpre, H, yenc, N, 1, gr + l->encb_Wx, N);
             if (R1) GEMM(1, 0, H, H, (int)R1, 1, dpre, H, W->ub + B * H, H, 1, gr + l->encb_Wh, H);
             SFX(colsum_add)(dpre, TB, H, gr + l->encb_b, W->ones);
         }
     }
+#undef ENC_STEP
+#undef ENC_BACK
 #if REAL_IS_FLOAT
     for (size_t q = 0; q < m->n_theta; q++) grad[q] += (double)gr[q];
 #endif
