@@ -1,7 +1,8 @@
 /* The float path's own small products (src/srnn/gemm_f32.c) and the blocked
  * emission MLP built on them (src/srnn/emission_f32.c) against plain triple
  * loops in double: every transpose/beta form the SRNN kernel uses, with bias,
- * relu and mask, at odd widths (narrow, partial and full 16-column panels),
+ * relu and mask, at odd widths (narrow, partial and full 16-column panels,
+ * and the AVX-512 body's 32-column ones, full and partial),
  * inner sizes below and above 8, and row counts that are not multiples of the
  * 4-row tiles or the 64-row blocks; the emission forward outputs and every
  * gradient (weights, biases, dJ/dh) for several layer stacks. */
@@ -34,7 +35,7 @@ TEST(sgemm_small_all_forms)
 {
     ndyn_rng r;
     ndyn_rng_init(&r, 11, 0);
-    const int Ms[] = {1, 3, 6, 8, 16, 37, 130}, Ns[] = {1, 3, 4, 5, 7, 8, 16, 17, 50, 64}, Ks[] = {1, 3, 8, 13, 64, 300};
+    const int Ms[] = {1, 3, 6, 8, 16, 37, 130}, Ns[] = {1, 3, 4, 5, 7, 8, 16, 17, 32, 50, 64, 96}, Ks[] = {1, 3, 8, 13, 64, 300};
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++)
             for (size_t im = 0; im < sizeof Ms / sizeof *Ms; im++)
@@ -72,8 +73,8 @@ TEST(mm_bias_relu_mask)
 {
     ndyn_rng r;
     ndyn_rng_init(&r, 12, 0);
-    const int Ns[] = {2, 3, 7, 16, 33}, Ks[] = {3, 9, 32};
-    for (size_t in = 0; in < 5; in++)
+    const int Ns[] = {2, 3, 7, 16, 17, 32, 33, 48, 64}, Ks[] = {3, 9, 32};
+    for (size_t in = 0; in < sizeof Ns / sizeof *Ns; in++)
         for (size_t ik = 0; ik < 3; ik++)
             for (int act = 0; act < 3; act++) {
                 int M = 23, N = Ns[in], K = Ks[ik];

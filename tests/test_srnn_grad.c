@@ -1,7 +1,9 @@
 /* The full SRNN objective (exact collapsed ELBO, plus the initialisation
  * cross-entropy) against central finite differences for every parameter
  * block, at fixed noise eps, Gaussian and Poisson emissions, linear and tanh
- * transitions, bidirectional and causal encoders (K=2, H=3, D=3, T=10). */
+ * transitions, bidirectional and causal encoders (K=2, H=3, D=3, T=10); and a
+ * model whose probability-domain forward-backward falls back to the log domain
+ * (the gradient pass builds that trial's log transitions only then). */
 #include "test.h"
 
 #include <math.h>
@@ -9,21 +11,15 @@
 #include <string.h>
 
 #include "ndyn/srnn.h"
+#include "srnn/srnn_internal.h"
 #include "srnn_test_util.h"
 
-static void check_model(ndyn_srnn_params *p, int poisson, double coef)
+/* every block of the problem's gradient against central differences */
+static void check_problem(t_srnn_problem *pb, const ndyn_srnn_params *p, double coef)
 {
-    enum { NT = 3, T = 10, D = 3 };
-    const size_t Ts[NT] = {T, T, 7}; /* two lengths: two batches */
-    /* the perturbation moves the variances away from their initial values
-     * and makes the base matrix non-zero */
-    t_srnn_problem pb;
-    int made = t_srnn_problem_make(&pb, p, NT, Ts, D, poisson, 21);
-    CHECK(made == 0);
-    if (made) { t_srnn_problem_free(&pb); return; }
-    ndyn_srnn_model *m = pb.m;
-    const ndyn_srnn_data d = pb.d;
-    const double *eps = pb.eps, *P = pb.P;
+    ndyn_srnn_model *m = pb->m;
+    const ndyn_srnn_data d = pb->d;
+    const double *eps = pb->eps, *P = pb->P;
     double *g = malloc(m->n_theta * sizeof(double)), J;
     CHECK_OK(ndyn_srnn_objective(m, &d, eps, P, coef, &J, g));
     CHECK(isfinite(J));
@@ -59,6 +55,19 @@ static void check_model(ndyn_srnn_params *p, int poisson, double coef)
         CHECK(rel <= 1e-5);
     }
     free(g);
+}
+
+static void check_model(ndyn_srnn_params *p, int poisson, double coef)
+{
+    enum { NT = 3, T = 10, D = 3 };
+    const size_t Ts[NT] = {T, T, 7}; /* two lengths: two batches */
+    /* the perturbation moves the variances away from their initial values
+     * and makes the base matrix non-zero */
+    t_srnn_problem pb;
+    int made = t_srnn_problem_make(&pb, p, NT, Ts, D, poisson, 21);
+    CHECK(made == 0);
+    if (made) { t_srnn_problem_free(&pb); return; }
+    check_problem(&pb, p, coef);
     t_srnn_problem_free(&pb);
 }
 
@@ -121,5 +130,67 @@ TEST(grad_compat_objective)
     check_model(&p, 0, 0.4);
 }
 
-RUN_TESTS(T(grad_compat_objective), T(grad_gaussian), T(grad_gaussian_cross_entropy), T(grad_poisson_tanh_causal),
+/* set every entry of a parameter block to v */
+static void set_block(ndyn_srnn_model *m, const char *name, const double *v, size_t nv)
+{
+    double *x;
+    size_t n;
+    CHECK_OK(ndyn_srnn_param_view(m, name, &x, &n));
+    CHECK(n == nv);
+    for (size_t q = 0; q < n && q < nv; q++) x[q] = v[q];
+}
+
+TEST(grad_log_domain_fallback)
+{
+    /* A model whose probability-domain forward-backward underflows: the transitions never
+     * enter state 1 (column softmax of logits +-400: exp(-800) = 0 in double) while the
+     * dynamics (F_0 = +1, F_1 = -1, v_h = 1e-3) put its evidence hundreds of nats above
+     * state 0's wherever sum_d h_d < 0. The plain ELBO's gradient pass then builds the log
+     * transitions of that trial only when it falls back; the value must equal the
+     * evaluation pass's (which builds them for every row) and the gradient the central
+     * differences. One trial: the batch's time-major arrays are the trial's. */
+    enum { T = 10, D = 3 };
+    const size_t Ts[1] = {T};
+    ndyn_srnn_params p;
+    small(&p);
+    t_srnn_problem pb;
+    int made = t_srnn_problem_make(&pb, &p, 1, Ts, D, 0, 5);
+    CHECK(made == 0);
+    if (made) { t_srnn_problem_free(&pb); return; }
+    ndyn_srnn_model *m = pb.m;
+    const int K = 2;
+    const double tb[4] = {400, 400, -400, -400}, db[6] = {30, 30, 30, -30, -30, -30},
+                 lvh[3] = {log(1e-3), log(1e-3), log(1e-3)};
+    set_block(m, "trans_b", tb, 4);
+    set_block(m, "dyn_b", db, 6);
+    set_block(m, "logvar_h", lvh, 3);
+    /* the evaluation pass's e and S: the probability-domain pass must report a fallback */
+    srnn_layout l;
+    srnn_layout_make(&m->p, D, &l);
+    srnn_ws *w = srnn_ws_alloc(&l, 1, T);
+    CHECK(w != NULL);
+    double J0 = 0;
+    if (w) {
+        CHECK_OK(srnn_batch(m, &l, w, pb.y, pb.eps, NULL, 0, &J0, NULL, NULL, NULL));
+        double A[T * 4], gam[T * 2], xi[T * 4], scr[4 * T * 2], lp;
+        const double *S = srnn_ws_S(w);
+        for (int q = K * K; q < T * K * K; q++) A[q] = exp(S[q]);
+        CHECK(srnn_fb_prob(srnn_ws_lpi(w), A, srnn_ws_e(w), T, K, gam, xi, &lp, scr) == 1);
+        srnn_ws_free(w);
+    }
+    CHECK(isfinite(J0));
+    for (int prec = 0; prec < 2; prec++) {
+        m->p.precision = prec ? NDYN_SRNN_F32 : NDYN_SRNN_F64;
+        double Jg, Jn, *g = malloc(m->n_theta * sizeof(double));
+        CHECK_OK(ndyn_srnn_objective(m, &pb.d, pb.eps, NULL, 0, &Jn, NULL));
+        CHECK_OK(ndyn_srnn_objective(m, &pb.d, pb.eps, NULL, 0, &Jg, g));
+        CHECKF(Jg == Jn, "precision %d: J with gradient %.17g, without %.17g", prec, Jg, Jn);
+        free(g);
+    }
+    m->p.precision = NDYN_SRNN_F64;
+    check_problem(&pb, &p, 0.0);
+    t_srnn_problem_free(&pb);
+}
+
+RUN_TESTS(T(grad_log_domain_fallback), T(grad_compat_objective), T(grad_gaussian), T(grad_gaussian_cross_entropy), T(grad_poisson_tanh_causal),
           T(grad_three_states_fixed_variances))

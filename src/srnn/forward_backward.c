@@ -101,10 +101,11 @@ int srnn_fb_prob(const double *lpi, const double *A, const double *e, size_t T, 
     double lp = 0;
     for (size_t t = 0; t < T; t++) {
         const double *et = e + t * K;
-        double mx = et[0];
-        for (int k = 1; k < K; k++) mx = et[k] > mx ? et[k] : mx;
+        int am = 0;
+        for (int k = 1; k < K; k++) am = et[k] > et[am] ? k : am;
+        double mx = et[am];
         if (!isfinite(mx)) return 1;
-        for (int k = 0; k < K; k++) v[t * K + k] = exp(et[k] - mx);
+        for (int k = 0; k < K; k++) v[t * K + k] = k == am ? 1.0 : exp(et[k] - mx); /* exp(0) = 1 */
         lp += mx;
     }
     /* forward */
@@ -122,10 +123,16 @@ int srnn_fb_prob(const double *lpi, const double *A, const double *e, size_t T, 
         }
         c[t] = s;
     }
+    /* sum_t log c_t as the log of their product, kept in [0.5, 1) by frexp (exact scaling) */
+    double prod = 1;
+    int pexp = 0;
     for (size_t t = 0; t < T; t++) {
         if (!(c[t] > 1e-290) || !isfinite(c[t])) return 1;
-        lp += log(c[t]);
+        int ex;
+        prod = frexp(prod * c[t], &ex);
+        pexp += ex;
     }
+    lp += log(prod) + pexp * 0.693147180559945309417; /* ln 2 */
     /* alpha is stored unnormalised by its own c_t: normalise now */
     for (size_t t = 0; t < T; t++)
         for (int k = 0; k < K; k++) al[t * K + k] /= c[t];

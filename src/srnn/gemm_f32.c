@@ -31,6 +31,8 @@
 #define AI static inline __attribute__((always_inline))
 typedef float v8 __attribute__((vector_size(32)));
 typedef int v8i __attribute__((vector_size(32)));
+typedef float v16 __attribute__((vector_size(64)));
+typedef int v16i __attribute__((vector_size(64)));
 #else
 #error "src/srnn/gemm_f32.c needs GNU C vector extensions (GCC or Clang)"
 #endif
@@ -51,6 +53,15 @@ AI v8 ld8(const float *p)
 }
 
 AI void st8(float *p, v8 v) { memcpy(p, &v, sizeof v); }
+
+AI v16 ld16v(const float *p)
+{
+    v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+AI void st16v(float *p, v16 v) { memcpy(p, &v, sizeof v); }
 
 /* out = act(v + bias) masked: act 0 none, 1 relu, 2 keep where mask > 0 */
 AI v8 finish8(v8 v, int act, const float *mask)
@@ -102,20 +113,76 @@ AI void tile(const int mr, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, co
     }
 }
 
+/* The AVX-512 body's wide tile: T (mr, 32) in two 16-wide accumulators per row (the same sums,
+ * in the same order along k, as two tile() calls), b 32 readable entries per row; c, bias and
+ * mask as for tile(), nr <= 32 */
+AI void tile_w(const int mr, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, const float *b, ptrdiff_t ldb,
+               float *c, ptrdiff_t csi, ptrdiff_t csj, int nr, int beta, const float *bias, int act,
+               const float *mask, ptrdiff_t ldm)
+{
+    v16 acc[MR][2];
+    for (int i = 0; i < mr; i++) acc[i][0] = acc[i][1] = (v16){0};
+    for (int k = 0; k < K; k++) {
+        const v16 b0 = ld16v(b + (ptrdiff_t)k * ldb), b1 = ld16v(b + (ptrdiff_t)k * ldb + 16);
+        for (int i = 0; i < mr; i++) {
+            const float x = a[i * ai + k * ak];
+            const v16 s = {x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
+            acc[i][0] += s * b0;
+            acc[i][1] += s * b1;
+        }
+    }
+    const v16 zero = {0};
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + i * csi;
+        const float *mi = mask ? mask + i * ldm : NULL;
+        if (nr == 2 * NR && csj == 1) {
+            v16 u0 = acc[i][0], u1 = acc[i][1];
+            if (beta) u0 += ld16v(ci), u1 += ld16v(ci + 16);
+            if (bias) u0 += ld16v(bias), u1 += ld16v(bias + 16);
+            if (act == 1) u0 = (v16)((v16i)u0 & (u0 > zero)), u1 = (v16)((v16i)u1 & (u1 > zero));
+            if (act == 2)
+                u0 = (v16)((v16i)u0 & (ld16v(mi) > zero)), u1 = (v16)((v16i)u1 & (ld16v(mi + 16) > zero));
+            st16v(ci, u0);
+            st16v(ci + 16, u1);
+        } else {
+            float t[2 * NR];
+            st16v(t, acc[i][0]);
+            st16v(t + 16, acc[i][1]);
+            for (int j = 0; j < nr; j++) {
+                float v = t[j] + (beta ? ci[j * csj] : 0) + (bias ? bias[j] : 0);
+                if (act == 1) v = v > 0 ? v : 0;
+                if (act == 2) v = mi[j] > 0 ? v : 0;
+                ci[j * csj] = v;
+            }
+        }
+    }
+}
+
+/* one tile of either width (wide: tile_w, a compile-time constant in every body) */
+AI void tile_any(const int wide, const int mr, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, const float *b,
+                 ptrdiff_t ldb, float *c, ptrdiff_t csi, ptrdiff_t csj, int nr, int beta, const float *bias,
+                 int act, const float *mask, ptrdiff_t ldm)
+{
+    if (wide)
+        tile_w(mr, K, a, ai, ak, b, ldb, c, csi, csj, nr, beta, bias, act, mask, ldm);
+    else
+        tile(mr, K, a, ai, ak, b, ldb, c, csi, csj, nr, beta, bias, act, mask, ldm);
+}
+
 /* rows i0.. of a tile column: full MR tiles, then the remainder as 3, 2 or 1 */
-AI void tile_rows(int M, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, const float *b, ptrdiff_t ldb,
-                  float *c, ptrdiff_t csi, ptrdiff_t csj, int nr, int beta, const float *bias, int act,
-                  const float *mask, ptrdiff_t ldm)
+AI void tile_rows(const int wide, int M, int K, const float *a, ptrdiff_t ai, ptrdiff_t ak, const float *b,
+                  ptrdiff_t ldb, float *c, ptrdiff_t csi, ptrdiff_t csj, int nr, int beta, const float *bias,
+                  int act, const float *mask, ptrdiff_t ldm)
 {
     int i = 0;
     for (; i + MR <= M; i += MR)
-        tile(MR, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act,
-             mask ? mask + (ptrdiff_t)i * ldm : NULL, ldm);
+        tile_any(wide, MR, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act,
+                 mask ? mask + (ptrdiff_t)i * ldm : NULL, ldm);
     const float *mk = mask ? mask + (ptrdiff_t)i * ldm : NULL;
     switch (M - i) {
-    case 3: tile(3, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
-    case 2: tile(2, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
-    case 1: tile(1, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
+    case 3: tile_any(wide, 3, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
+    case 2: tile_any(wide, 2, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
+    case 1: tile_any(wide, 1, K, a + i * ai, ai, ak, b, ldb, c + i * csi, csi, csj, nr, beta, bias, act, mk, ldm); break;
     default: break;
     }
 }
@@ -146,13 +213,38 @@ AI v4 sum4(v8 a, v8 b, v8 c, v8 d)
 
 /* Narrow outputs (N <= NARROW): dot products along K instead, Bt (N, K), for mr rows x n columns;
  * the K % 8 tail in scalar */
-AI void dots(const int mr, const int n, int K, const float *a, int lda, const float *bt, float *c, int ldc,
-             int beta, const float *bias, int act, const float *mask, int ldm)
+AI v8 fold16(v16 v)
+{
+    v8 lo, hi;
+    memcpy(&lo, &v, sizeof lo);
+    memcpy(&hi, (const char *)&v + sizeof lo, sizeof hi);
+    return lo + hi;
+}
+
+/* wide (the AVX-512 body): 16 k at a time while they last, folded into the 8-wide sums */
+AI void dots(const int wide, const int mr, const int n, int K, const float *a, int lda, const float *bt, float *c,
+             int ldc, int beta, const float *bias, int act, const float *mask, int ldm)
 {
     v8 acc[MR][NARROW];
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < n; j++) acc[i][j] = (v8){0};
     int k = 0;
+    if (wide && K >= 16) {
+        v16 w[MR][NARROW];
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < n; j++) w[i][j] = (v16){0};
+        for (; k + 16 <= K; k += 16) {
+            v16 bv[NARROW];
+            for (int j = 0; j < n; j++) bv[j] = ld16v(bt + (ptrdiff_t)j * K + k);
+            for (int i = 0; i < mr; i++) {
+                const v16 av = ld16v(a + (ptrdiff_t)i * lda + k);
+                for (int j = 0; j < n; j++) w[i][j] += av * bv[j];
+            }
+        }
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < n; j++) acc[i][j] = fold16(w[i][j]);
+    } else {
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < n; j++) acc[i][j] = (v8){0};
+    }
     for (; k + 8 <= K; k += 8) {
         v8 bv[NARROW];
         for (int j = 0; j < n; j++) bv[j] = ld8(bt + (ptrdiff_t)j * K + k);
@@ -188,15 +280,15 @@ AI void dots(const int mr, const int n, int K, const float *a, int lda, const fl
         }
 }
 
-AI void dots_n(const int n, int M, int K, const float *A, int lda, const float *bt, float *C, int ldc, int beta,
-               const float *bias, int act, const float *mask, int ldm)
+AI void dots_n(const int wide, const int n, int M, int K, const float *A, int lda, const float *bt, float *C,
+               int ldc, int beta, const float *bias, int act, const float *mask, int ldm)
 {
     int i = 0;
     for (; i + MR <= M; i += MR)
-        dots(MR, n, K, A + (ptrdiff_t)i * lda, lda, bt, C + (ptrdiff_t)i * ldc, ldc, beta, bias, act,
+        dots(wide, MR, n, K, A + (ptrdiff_t)i * lda, lda, bt, C + (ptrdiff_t)i * ldc, ldc, beta, bias, act,
              mask ? mask + (ptrdiff_t)i * ldm : NULL, ldm);
     for (; i < M; i++)
-        dots(1, n, K, A + (ptrdiff_t)i * lda, lda, bt, C + (ptrdiff_t)i * ldc, ldc, beta, bias, act,
+        dots(wide, 1, n, K, A + (ptrdiff_t)i * lda, lda, bt, C + (ptrdiff_t)i * ldc, ldc, beta, bias, act,
              mask ? mask + (ptrdiff_t)i * ldm : NULL, ldm);
 }
 
@@ -229,19 +321,29 @@ AI void mm_tiny(const int K, int M, int N, const float *A, int lda, const float 
     }
 }
 
-AI void mm_body(int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp, const float *bias,
-                int beta, int act, const float *mask, int ldm, float *C, int ldc)
+/* The product's three forms, each compiled as its own function per variant (one body holding
+ * all three spills registers in the small ones): narrow outputs (dot products), N <= 8 from a
+ * short K, and the tiles. wide: 1 in the AVX-512 body (32-column tiles where the packed rows have
+ * 32 entries left), 0 in the others. */
+AI void mmn_body(const int wide, int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp,
+                 const float *bias, int beta, int act, const float *mask, int ldm, float *C, int ldc)
 {
-    if (is_narrow(N, K)) {
+    (void)ldbp;
+    {
         switch (N) {
-        case 1: dots_n(1, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
-        case 2: dots_n(2, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
-        case 3: dots_n(3, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
-        default: dots_n(4, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
+        case 1: dots_n(wide, 1, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
+        case 2: dots_n(wide, 2, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
+        case 3: dots_n(wide, 3, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
+        default: dots_n(wide, 4, M, K, A, lda, Bp, C, ldc, beta, bias, act, mask, ldm); break;
         }
-        return;
     }
-    if (N <= 8 && K < 8) {
+}
+
+AI void mmt_body(const int wide, int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp,
+                 const float *bias, int beta, int act, const float *mask, int ldm, float *C, int ldc)
+{
+    (void)wide;
+    {
         switch (K) {
         case 0: mm_tiny(0, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
         case 1: mm_tiny(1, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
@@ -252,11 +354,22 @@ AI void mm_body(int M, int N, int K, const float *A, int lda, const float *Bp, i
         case 6: mm_tiny(6, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
         default: mm_tiny(7, M, N, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc); break;
         }
-        return;
     }
-    for (int j = 0; j < N; j += NR) {
+}
+
+AI void mm_body(const int wide, int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp,
+                const float *bias, int beta, int act, const float *mask, int ldm, float *C, int ldc)
+{
+    int j = 0;
+    if (wide)
+        for (; j + 2 * NR <= ldbp; j += 2 * NR) {
+            int nr = N - j < 2 * NR ? N - j : 2 * NR;
+            tile_rows(1, M, K, A, lda, 1, Bp + j, ldbp, C + j, ldc, 1, nr, beta, bias ? bias + j : NULL, act,
+                      mask ? mask + j : NULL, ldm);
+        }
+    for (; j < N; j += NR) {
         int nr = N - j < NR ? N - j : NR;
-        tile_rows(M, K, A, lda, 1, Bp + j, ldbp, C + j, ldc, 1, nr, beta, bias ? bias + j : NULL, act,
+        tile_rows(0, M, K, A, lda, 1, Bp + j, ldbp, C + j, ldc, 1, nr, beta, bias ? bias + j : NULL, act,
                   mask ? mask + j : NULL, ldm);
     }
 }
@@ -293,7 +406,8 @@ AI void atb_tiny(const int M, int N, int K, const float *A, int lda, const float
 /* C (M, N) += A^T B, A (K, M), B (K, N), K long: the vector runs along the wider of M, N
  * (the narrower one gives C's transposed tiles); a partial panel of 16 is copied per
  * chunk of KC rows into zero-padded scratch */
-AI void atb_body(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
+AI void atb_body(const int wide, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+                 int ldc)
 {
     if (M <= 8 && N <= 8) {
         switch (M) {
@@ -322,7 +436,11 @@ AI void atb_body(int M, int N, int K, const float *A, int lda, const float *B, i
     for (int k0 = 0; k0 < K; k0 += KC) {
         int kc = K - k0 < KC ? K - k0 : KC;
         const float *Ak = A + (ptrdiff_t)k0 * lda, *Bk = B + (ptrdiff_t)k0 * ldb;
-        for (int j = 0; j < N; j += NR) {
+        int j = 0;
+        if (wide) /* full 32-column panels straight from B */
+            for (; j + 2 * NR <= N; j += 2 * NR)
+                tile_rows(1, M, kc, Ak, 1, lda, Bk + j, ldb, C + j * csj, csi, csj, 2 * NR, 1, NULL, 0, NULL, 0);
+        for (; j < N; j += NR) {
             int nr = N - j < NR ? N - j : NR;
             const float *bp = Bk + j;
             ptrdiff_t lb = ldb;
@@ -332,7 +450,7 @@ AI void atb_body(int M, int N, int K, const float *A, int lda, const float *B, i
                     for (int q = 0; q < nr; q++) pad[k * NR + q] = Bk[(ptrdiff_t)k * ldb + j + q];
                 bp = pad, lb = NR;
             }
-            tile_rows(M, kc, Ak, 1, lda, bp, lb, C + j * csj, csi, csj, nr, 1, NULL, 0, NULL, 0);
+            tile_rows(0, M, kc, Ak, 1, lda, bp, lb, C + j * csj, csi, csj, nr, 1, NULL, 0, NULL, 0);
         }
     }
 }
@@ -353,10 +471,12 @@ int srnn_f32_isa(void)
 }
 
 #if SRNN_DISPATCH
+#define UNPACK(...) __VA_ARGS__
+/* the bodies take the wide flag first: 1 for AVX-512 only */
 #define VARIANTS(name, params, args)                                                                 \
-    __attribute__((target("avx512f,avx512vl,avx2,fma"))) static void name##_avx512 params { name##_body args; } \
-    __attribute__((target("avx2,fma"))) static void name##_avx2 params { name##_body args; }               \
-    static void name##_base params { name##_body args; }                                                 \
+    __attribute__((target("avx512f,avx512vl,avx2,fma"))) static void name##_avx512 params { name##_body(1, UNPACK args); } \
+    __attribute__((target("avx2,fma"))) static void name##_avx2 params { name##_body(0, UNPACK args); }               \
+    static void name##_base params { name##_body(0, UNPACK args); }                                                 \
     static void name##_dispatch params                                                                   \
     {                                                                                                    \
         int isa = srnn_f32_isa();                                                                        \
@@ -368,14 +488,29 @@ int srnn_f32_isa(void)
             name##_base args;                                                                            \
     }
 #else
+#define UNPACK(...) __VA_ARGS__
 #define VARIANTS(name, params, args) \
-    static void name##_dispatch params { name##_body args; }
+    static void name##_dispatch params { name##_body(0, UNPACK args); }
 #endif
 
-VARIANTS(mm,
-         (int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp, const float *bias, int beta,
-          int act, const float *mask, int ldm, float *C, int ldc),
-         (M, N, K, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc))
+#define MM_PARAMS                                                                                    \
+    (int M, int N, int K, const float *A, int lda, const float *Bp, int ldbp, const float *bias, int beta, \
+     int act, const float *mask, int ldm, float *C, int ldc)
+#define MM_ARGS (M, N, K, A, lda, Bp, ldbp, bias, beta, act, mask, ldm, C, ldc)
+VARIANTS(mm, MM_PARAMS, MM_ARGS)
+VARIANTS(mmn, MM_PARAMS, MM_ARGS)
+VARIANTS(mmt, MM_PARAMS, MM_ARGS)
+
+/* the form for the shape, then the variant for the CPU */
+static void mm_any MM_PARAMS
+{
+    if (is_narrow(N, K))
+        mmn_dispatch MM_ARGS;
+    else if (N <= 8 && K < 8)
+        mmt_dispatch MM_ARGS;
+    else
+        mm_dispatch MM_ARGS;
+}
 VARIANTS(atb, (int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc),
          (M, N, K, A, lda, B, ldb, C, ldc))
 
@@ -405,7 +540,7 @@ void srnn_f32_mm(int M, int N, int K, const float *A, int lda, const float *Bp, 
                  int act, const float *mask, int ldm, float *C, int ldc)
 {
     if (M <= 0 || N <= 0) return;
-    mm_dispatch(M, N, K, A, lda, Bp, is_narrow(N, K) ? K : ld16(N), bias, beta, act, mask, ldm, C, ldc);
+    mm_any(M, N, K, A, lda, Bp, is_narrow(N, K) ? K : ld16(N), bias, beta, act, mask, ldm, C, ldc);
 }
 
 void srnn_f32_atb(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
@@ -425,7 +560,7 @@ void srnn_sgemm_small(int ta, int tb, int M, int N, int K, float alpha, const fl
     if (alpha == 1 && b01 && !ta && (K >= 8 || N <= 8) && srnn_f32_packed(N, K) <= SRNN_F32_PACK_MAX) {
         float Bp[SRNN_F32_PACK_MAX];
         srnn_f32_pack(tb, N, K, B, ldb, Bp);
-        mm_dispatch(M, N, K, A, lda, Bp, is_narrow(N, K) ? K : ld16(N), NULL, beta != 0, 0, NULL, 0, C, ldc);
+        mm_any(M, N, K, A, lda, Bp, is_narrow(N, K) ? K : ld16(N), NULL, beta != 0, 0, NULL, 0, C, ldc);
         return;
     }
     if (alpha == 1 && b01 && ta && !tb) {

@@ -122,22 +122,35 @@ static void SFX(colsum_add)(const REAL *x, size_t rows, int n, REAL *out, const 
 }
 
 /* column log-softmax of logits Lt (K, K) (with tanh/base) into S (double),
- * probabilities into A (REAL) and Ad (double) when not NULL */
+ * probabilities into A (REAL) and Ad (double); each output skipped when NULL
+ * (the column's log only when S is wanted; exp(0) = 1 at the column's maximum
+ * is not computed) */
 static void SFX(col_logsoftmax)(const double *Lt, int K, double *S, REAL *A, double *Ad)
 {
     double ex[64];
     for (int j = 0; j < K; j++) {
-        double mx = Lt[j];
-        for (int i = 1; i < K; i++) mx = Lt[i * K + j] > mx ? Lt[i * K + j] : mx;
-        double s = 0;
-        for (int i = 0; i < K; i++) s += ex[i] = exp(Lt[i * K + j] - mx);
-        double ls = mx + log(s), is = 1 / s;
+        int am = 0;
+        for (int i = 1; i < K; i++) am = Lt[i * K + j] > Lt[am * K + j] ? i : am;
+        double mx = Lt[am * K + j], s = 0;
+        for (int i = 0; i < K; i++) s += ex[i] = i == am ? 1.0 : exp(Lt[i * K + j] - mx);
+        double is = 1 / s;
+        if (S) {
+            double ls = mx + log(s);
+            for (int i = 0; i < K; i++) S[i * K + j] = Lt[i * K + j] - ls;
+        }
         for (int i = 0; i < K; i++) {
-            S[i * K + j] = Lt[i * K + j] - ls;
             if (A) A[i * K + j] = (REAL)(ex[i] * is);
             if (Ad) Ad[i * K + j] = ex[i] * is;
         }
     }
+}
+
+/* the logits of row r (t >= 1) with the base added, into Ltmp (K, K) */
+static void SFX(trans_logits)(const REAL *Lt, const double *base, int KK, double *Ltmp)
+{
+    for (int q = 0; q < KK; q++) Ltmp[q] = Lt[q];
+    if (base)
+        for (int q = 0; q < KK; q++) Ltmp[q] += base[q];
 }
 
 static void SFX(emission_fwd)(const REAL *th, const srnn_layout *l, REAL *const *act, size_t n)
@@ -225,19 +238,37 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         yenc = yi;
     }
     const REAL *Wfx = th + l->encf_Wx, *Wfh = th + l->encf_Wh, *bfw = th + l->encf_b;
+#if REAL_IS_FLOAT
+    /* the recurrent weights packed once for all steps (the sampler's region, not yet in use;
+     * the same products as through srnn_sgemm_small, which packs per call) */
+    const int encpk = (srnn_f32_own & 2) && srnn_f32_packed(H, H) <= SRNN_F32_PACK_MAX;
+    if (encpk) srnn_f32_pack(1, H, H, Wfh, H, W->pk);
+#define ENC_STEP(prev, Wr, pkr, u)                                                              \
+    do {                                                                                         \
+        if (encpk)                                                                               \
+            srnn_f32_mm(iB, H, H, prev, H, pkr, NULL, 1, 0, NULL, 0, u, H);                      \
+        else                                                                                     \
+            GEMM(0, 1, iB, H, H, 1, prev, H, Wr, H, 1, u, H);                                    \
+    } while (0)
+#else
+#define ENC_STEP(prev, Wr, pkr, u) GEMM(0, 1, iB, H, H, 1, prev, H, Wr, H, 1, u, H)
+#endif
     SFX(gemm_bias)(W->uf, bfw, TB, H, N, yenc, N, Wfx, N);
     for (size_t t = 0; t < T; t++) {
         REAL *u = W->uf + t * B * H;
-        if (t) GEMM(0, 1, iB, H, H, 1, u - B * H, H, Wfh, H, 1, u, H);
+        if (t) ENC_STEP(u - B * H, Wfh, W->pk, u);
         TANHA(u, B * (size_t)H);
     }
     memcpy(W->E, W->uf, TB * H * sizeof(REAL));
     if (l->n_encb) {
         const REAL *Wbx = th + l->encb_Wx, *Wbh = th + l->encb_Wh, *bb = th + l->encb_b;
+#if REAL_IS_FLOAT
+        if (encpk) srnn_f32_pack(1, H, H, Wbh, H, W->pk + SRNN_F32_PACK_MAX);
+#endif
         SFX(gemm_bias)(W->ub, bb, TB, H, N, yenc, N, Wbx, N);
         for (size_t t = T; t-- > 0;) {
             REAL *u = W->ub + t * B * H;
-            if (t + 1 < T) GEMM(0, 1, iB, H, H, 1, u + B * H, H, Wbh, H, 1, u, H);
+            if (t + 1 < T) ENC_STEP(u + B * H, Wbh, W->pk + SRNN_F32_PACK_MAX, u);
             TANHA(u, B * (size_t)H);
         }
         for (size_t q = 0; q < TB * H; q++) W->E[q] += W->ub[q];
@@ -346,6 +377,12 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     double lvh = 0, lv0 = 0;
     for (int d = 0; d < H; d++) lvh += LOG2PI + log((double)vh[d]), lv0 += LOG2PI + log((double)v0[d]);
     double Ltmp[64 * 64];
+    const double *tbase = l->n_trans_B ? thd + l->trans_B : NULL;
+    /* S (the log transitions) is read by the compat objective, the cross-entropy adjoint, the
+     * log-domain forward-backward and, after an evaluation, Viterbi; the plain ELBO's gradient
+     * pass needs the probabilities only and builds a trial's S when its probability-domain
+     * forward-backward falls back */
+    const int compat = p->objective == NDYN_SRNN_OBJ_COMPAT, want_S = !gr || compat || (P && coef != 0);
     for (size_t t = 0; t < T; t++) /* rows in memory order; e and S are per trial */
         for (size_t b = 0; b < B; b++) {
             double *e = w->e + b * T * K, *S = w->S + b * T * KK;
@@ -371,10 +408,8 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                 e[t * K + k] = q + W->ly[r];
             }
             if (t) {
-                for (int q = 0; q < KK; q++) Ltmp[q] = W->Lt[r * KK + q];
-                if (l->n_trans_B)
-                    for (int q = 0; q < KK; q++) Ltmp[q] += thd[l->trans_B + q];
-                SFX(col_logsoftmax)(Ltmp, K, S + t * KK, W->Am + r * KK, w->Ad + (b * T + t) * KK);
+                SFX(trans_logits)(W->Lt + r * KK, tbase, KK, Ltmp);
+                SFX(col_logsoftmax)(Ltmp, K, want_S ? S + t * KK : NULL, W->Am + r * KK, w->Ad + (b * T + t) * KK);
             }
         }
     /* ---------------- forward-backward per trial, objective */
@@ -389,11 +424,16 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                *lb = w->lb + b * T * K, *lc = w->lc + b * T, *gam = w->ge + b * T * K,
                *xi = w->xi + b * T * KK;
         double lp;
-        int rc = NDYN_OK, compat = p->objective == NDYN_SRNN_OBJ_COMPAT;
+        int rc = NDYN_OK;
         /* the plain ELBO needs gamma, xi and log p only: the probability-domain pass
          * (falls back to the log domain if it under/overflows); compat and the
          * cross-entropy adjoints need the log-domain alpha, beta */
         if (compat || (P && coef != 0) || srnn_fb_prob(w->lpi, w->Ad + b * T * KK, e, T, K, gam, xi, &lp, w->fbs)) {
+            if (!want_S) /* this trial's S, not built above */
+                for (size_t t = 1; t < T; t++) {
+                    SFX(trans_logits)(W->Lt + (t * B + b) * KK, tbase, KK, Ltmp);
+                    SFX(col_logsoftmax)(Ltmp, K, S + t * KK, NULL, NULL);
+                }
             rc = ndyn_srnn_forward_backward(w->lpi, S, e, T, K, la, lb, lc, gam, xi, &lp);
             if (rc) return rc;
         }
@@ -671,12 +711,26 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     /* ---------------- encoders BPTT */
     {
         REAL *carry = W->dp, *dpre = W->da; /* reuse: (B, H), (TB, H) */
+#if REAL_IS_FLOAT
+        /* the recurrent weights untransposed, packed once (the sampler is done with the region) */
+        if (encpk) srnn_f32_pack(0, H, H, Wfh, H, W->pk);
+        if (encpk && l->n_encb) srnn_f32_pack(0, H, H, th + l->encb_Wh, H, W->pk + SRNN_F32_PACK_MAX);
+#define ENC_BACK(dpp, Wr, pkr)                                                                   \
+    do {                                                                                         \
+        if (encpk)                                                                               \
+            srnn_f32_mm(iB, H, H, dpp, H, pkr, NULL, 0, 0, NULL, 0, carry, H);                   \
+        else                                                                                     \
+            GEMM(0, 0, iB, H, H, 1, dpp, H, Wr, H, 0, carry, H);                                 \
+    } while (0)
+#else
+#define ENC_BACK(dpp, Wr, pkr) GEMM(0, 0, iB, H, H, 1, dpp, H, Wr, H, 0, carry, H)
+#endif
         memset(carry, 0, B * H * sizeof(REAL));
         for (size_t t = T; t-- > 0;) {
             const REAL *u = W->uf + t * B * H, *dE = W->dE + t * B * H;
             REAL *dpp = dpre + t * B * H;
             for (size_t q = 0; q < B * H; q++) dpp[q] = (dE[q] + carry[q]) * (1 - u[q] * u[q]);
-            if (t) GEMM(0, 0, iB, H, H, 1, dpp, H, Wfh, H, 0, carry, H);
+            if (t) ENC_BACK(dpp, Wfh, W->pk);
         }
         GEMM(1, 0, H, N, (int)TB, 1, dpre, H, yenc, N, 1, gr + l->encf_Wx, N);
         if (R1) GEMM(1, 0, H, H, (int)R1, 1, dpre + B * H, H, W->uf, H, 1, gr + l->encf_Wh, H);
@@ -688,13 +742,15 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                 const REAL *u = W->ub + t * B * H, *dE = W->dE + t * B * H;
                 REAL *dpp = dpre + t * B * H;
                 for (size_t q = 0; q < B * H; q++) dpp[q] = (dE[q] + carry[q]) * (1 - u[q] * u[q]);
-                if (t + 1 < T) GEMM(0, 0, iB, H, H, 1, dpp, H, Wbh, H, 0, carry, H);
+                if (t + 1 < T) ENC_BACK(dpp, Wbh, W->pk + SRNN_F32_PACK_MAX);
             }
             GEMM(1, 0, H, N, (int)TB, 1, dpre, H, yenc, N, 1, gr + l->encb_Wx, N);
             if (R1) GEMM(1, 0, H, H, (int)R1, 1, dpre, H, W->ub + B * H, H, 1, gr + l->encb_Wh, H);
             SFX(colsum_add)(dpre, TB, H, gr + l->encb_b, W->ones);
         }
     }
+#undef ENC_STEP
+#undef ENC_BACK
 #if REAL_IS_FLOAT
     for (size_t q = 0; q < m->n_theta; q++) grad[q] += (double)gr[q];
 #endif
