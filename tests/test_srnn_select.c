@@ -5,7 +5,8 @@
  * optional blocks absent; and the sweep's bookkeeping on a tiny problem: the
  * kept fit of each K is the fresh or the warm one by training ELBO, the
  * returned model's held-out ELBO is what ndyn_srnn_infer gives on the held-out
- * trials, passing the held-out trials separately gives the same selection,
+ * trials, passing the held-out trials separately gives the same selection, a
+ * diverging warm fit leaves the fresh one,
  * and bad ranges fail with a message. */
 #include "test.h"
 
@@ -276,6 +277,13 @@ TEST(choose_k_bookkeeping)
     }
     ndyn_srnn_selection_free(s2);
     ndyn_srnn_selection_free(s);
+    /* a warm fit that diverges (lr 1e8) leaves the fresh fit, with a warning */
+    sp.warm_start = 1, sp.kmax = 2, sp.warm_lr = 1e8;
+    s2 = NULL;
+    CHECK_OK(ndyn_srnn_choose_k(&tr, &ho, &p, &sp, &s2));
+    if (s2) CHECK(!s2->warm[0] && s2->removed[0] >= 0 && isnan(s2->warm_train_elbo[0]) &&
+                  s2->heldout_elbo[0] == s2->fresh_heldout_elbo[0]);
+    ndyn_srnn_selection_free(s2);
 }
 
 TEST(choose_k_bad_input)

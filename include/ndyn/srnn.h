@@ -181,7 +181,8 @@ typedef struct ndyn_srnn_selection {
     double *heldout_trial;    /* (n_k, n_heldout) its held-out ELBO per trial (summed over steps) */
     double *train_elbo;       /* (n_k) training ELBO per step of the kept fit */
     double *fresh_heldout_elbo, *fresh_train_elbo; /* (n_k) of the fresh fit */
-    double *warm_heldout_elbo, *warm_train_elbo;   /* (n_k) of the warm fit, NaN where none */
+    double *warm_heldout_elbo, *warm_train_elbo;   /* (n_k) of the warm fit, NaN where none (kmax,
+                                                      no warm starts, or it diverged: a warning) */
     int *warm;                /* (n_k) 1 where the warm fit was kept */
     int *removed;             /* (n_k) state of the (K+1) fit removed for the warm fit, -1: none */
     /* (n_k) held-out state error (ndyn_srnn_result.state_error: 1 - balanced accuracy after

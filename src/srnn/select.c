@@ -263,17 +263,25 @@ int ndyn_srnn_choose_k(const ndyn_srnn_data *d, const ndyn_srnn_data *heldout, c
                 pw.restarts = 1;
                 pw.seed = p->seed + 7919ull * (uint64_t)K + 1; /* its own noise draws */
                 rc = srnn_fit_from(&tr, &pw, cut->theta, &mw);
+                if (rc == NDYN_ECONVERGE || rc == NDYN_ENONFINITE) { /* a diverged warm fit leaves the fresh one */
+                    ndyn_warn("srnn choose K: the warm fit of K = %d diverged (%s); keeping the fresh fit", K,
+                              ndyn_errmsg());
+                    ndyn_error_clear();
+                    rc = NDYN_OK;
+                }
             }
             ndyn_srnn_model_free(cut);
-            if (!rc) rc = heldout_score(mw, &ho, &s->warm_heldout_elbo[i], trial, &err_w);
+            if (!rc && mw) rc = heldout_score(mw, &ho, &s->warm_heldout_elbo[i], trial, &err_w);
             if (rc) {
                 ndyn_srnn_model_free(mf);
                 ndyn_srnn_model_free(mw);
                 break;
             }
             s->removed[i] = r;
-            s->warm_train_elbo[i] = mw->train_elbo;
-            keep_warm = mw->train_elbo > mf->train_elbo;
+            if (mw) {
+                s->warm_train_elbo[i] = mw->train_elbo;
+                keep_warm = mw->train_elbo > mf->train_elbo;
+            }
         }
         if (keep_warm) {
             memcpy(s->heldout_trial + i * ho.n_trials, trial, ho.n_trials * sizeof(double));
