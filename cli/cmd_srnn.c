@@ -291,7 +291,8 @@ static void select_help(void)
            "      --warm-lr LR        starting lr of a warm fit (default 0: the lr of the last\n"
            "                          epoch of a fresh fit's schedule)\n"
            "      --model-out MODEL   write the chosen K's model (an srnn fit model file)\n"
-           "All options of 'ndyn srnn fit' (model and training) apply to every fit; -K is --states.\n"
+           "All options of 'ndyn srnn fit' (model and training) apply to every fit, with the\n"
+           "defaults of 'ndyn srnn fit --help'; -K is --states.\n"
            CLI_COMMON_HELP,
            sp.kmin, sp.kmax, sp.gain_frac);
 }
