@@ -1,32 +1,33 @@
 /* SRNN model selection on simulated switching data, swept over noise draws:
  * the protocol of tests/science_srnn_switching.c (ndyn_sim_switching with
  * true-k tanh-RNN regimes, default 2; H = 2, 30 Gaussian channels, `trials` x
- * 200 steps, the first test-trials held out) run for every data seed and
- * training seed asked for. Per run it prints the held-out ELBO per step for
- * K = 1..kmax (ndyn_srnn_infer on the held-out trials), the K chosen by two
- * rules (max: the largest held-out ELBO; frac: the smallest K whose gain over
- * K = 1 reaches gain-frac of the largest gain), the true-K model's held-out
- * state accuracy after matching, the training ELBO, the fit's own held-out
- * ELBO, the accuracy of every K, the share of held-out steps in the least used
- * state (occ), and the balanced accuracy of the labels the kmeans and hmm
- * initialisations start from (on the training trials, before the hmm init's
- * per-trial relabelling). A run passes when the chosen K is the true one and
- * that accuracy is >= 0.95 (issue #6); the last lines give the pass rates.
+ * 200 steps, the first test-trials held out), i.e. ndyn_srnn_choose_k, run
+ * for every data seed and training seed asked for. Per run it prints the
+ * held-out ELBO per step of the kept fit of each K and of the fresh fit alone
+ * (restarts, no warm start), the K of the largest held-out ELBO, the K the
+ * gain rule chooses on the kept fits and on the fresh fits (= the selection
+ * without warm starts, from the same run: the fresh fits do not depend on the
+ * warm ones), the true-K fit's held-out state accuracy after matching (kept
+ * and fresh), the training ELBOs of the fresh and warm fits, which was kept,
+ * and the balanced accuracy of the labels the kmeans and hmm initialisations
+ * start from (on the training trials, before the hmm init's per-trial
+ * relabelling). A run passes when the chosen K is the true one and that
+ * accuracy is >= 0.95 (issue #6); the last lines give the pass rates of both.
  *
  * Not a timing benchmark: the science test's property measured beyond its one
  * draw. Run it alone, one thread: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1.
  *
  * Usage: bench_srnn_switching [--seeds A-B] [--train-seeds s1,s2,...]
  *   [--true-k K] [--trials n] [--test-trials n] [--restarts R]
- *   [--eval-samples S] [--infer-samples S] [--init kmeans|hmm|random|uniform]
+ *   [--eval-samples S] [--init kmeans|hmm|random|uniform]
  *   [--init-epochs E1] [--epochs E2] [--lr LR] [--lr-step E] [--lr-gamma G]
  *   [--precision f32|f64] [--cross C] [--kmin K0] [--kmax K1] [--gain-frac F]
- *   [--history 1]
+ *   [--warm 0|1] [--warm-epochs E]
  * Defaults (the science test's protocol): seeds 0-9, training seed 131, true
  * K 2, 12 trials, 2 held out, hmm init, 300 + 1700 epochs, lr 1e-2 halved
  * every 500 epochs, f32, coef_cross 0.5, 2 restarts, 8 samples, K = 1..4,
- * gain-frac 0.8. The protocol before issue #6's sweep: --init kmeans
- * --epochs 700 --lr-step 2000 --lr-gamma 0.8 --precision f64. */
+ * gain-frac 0.8, warm starts on (850 epochs). --warm 0 skips the warm fits
+ * (only the fresh columns then mean anything, and the run is faster). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,11 +38,10 @@
 #include "ndyn/srnn.h"
 
 #define KMAX 6
-#define MAXTEST 64
 
 typedef struct {
     size_t trials, test_trials;
-    int lr_step, precision, history, restarts, eval_samples, infer_samples, init, init_epochs, epochs, kmin, kmax;
+    int lr_step, precision, restarts, eval_samples, init, init_epochs, epochs, kmin, kmax, warm, warm_epochs;
     double lr, cross, lr_gamma, gain_frac;
     int true_k;
 } protocol;
@@ -83,9 +83,10 @@ static void init_label_accuracy(const ndyn_srnn_data *d, size_t first, uint64_t 
     free(truth);
 }
 
-/* One data seed, one training seed: fills elbo[K], train[K], acc[K] (1..kmax). */
-static int run_one(const protocol *pc, uint64_t data_seed, uint64_t train_seed, double *elbo, double *train,
-                   double *acc, double *secs, double *acc_km, double *acc_hmm, double (*per)[MAXTEST], double *occ)
+/* One data seed, one training seed: ndyn_srnn_choose_k on the data (the first
+ * test_trials trials held out). */
+static int run_one(const protocol *pc, uint64_t data_seed, uint64_t train_seed, ndyn_srnn_selection **sel,
+                   double *secs, double *acc_km, double *acc_hmm)
 {
     ndyn_sim_switching_params sp;
     ndyn_sim_switching_defaults(&sp);
@@ -105,63 +106,37 @@ static int run_one(const protocol *pc, uint64_t data_seed, uint64_t train_seed, 
     for (size_t i = 0; i < n; i++)
         Ts[i] = T, ys[i] = (const double *)y->data + i * T * N, ls[i] = (const int *)st->data + i * T;
     ndyn_srnn_data d = {n, N, Ts, ys, ls, pc->true_k};
-    ndyn_srnn_data dt = d;
-    dt.n_trials = pc->test_trials;
     init_label_accuracy(&d, pc->test_trials, train_seed, acc_km, acc_hmm);
-    int rc = 0;
-    for (int K = 1; K <= pc->kmax && !rc; K++) {
-        elbo[K] = train[K] = acc[K] = occ[K] = NAN;
-        if (K < pc->kmin) continue;
-        ndyn_srnn_params p;
-        ndyn_srnn_params_default(&p);
-        p.K = K;
-        p.H = 2;
-        p.init = pc->init;
-        p.init_epochs = pc->init_epochs;
-        p.epochs = pc->epochs;
-        p.lr = pc->lr;
-        p.lr_step = pc->lr_step;
-        p.lr_gamma = pc->lr_gamma;
-        p.precision = pc->precision;
-        p.coef_cross = pc->cross;
-        p.test_trials = (int)pc->test_trials;
-        p.eval_every = 100;
-        p.eval_samples = pc->eval_samples;
-        p.restarts = pc->restarts;
-        p.seed = train_seed;
-        ndyn_srnn_model *m = NULL;
-        double t0 = ndyn_time_now();
-        rc = ndyn_srnn_fit(&d, &p, &m);
-        if (rc) {
-            fprintf(stderr, "fit failed (data seed %llu, K %d): %s\n", (unsigned long long)data_seed, K, ndyn_errmsg());
-            break;
-        }
-        secs[K] = ndyn_time_now() - t0;
-        if (pc->history) {
-            fprintf(stderr, "history data %llu train %llu K %d (epoch: train ELBO/step, held-out 1 draw):",
-                    (unsigned long long)data_seed, (unsigned long long)train_seed, K);
-            for (size_t q = 0; q < m->hist.n; q++)
-                fprintf(stderr, " %d: %.3f %.3f", m->hist.epoch[q], m->hist.train_elbo[q], m->hist.test_elbo[q]);
-            fprintf(stderr, "\n");
-        }
-        elbo[K] = m->test_elbo;
-        train[K] = m->train_elbo;
-        ndyn_srnn_result *r = NULL;
-        if (pc->infer_samples > 0) m->p.eval_samples = pc->infer_samples;
-        rc = ndyn_srnn_infer(m, &dt, &r);
-        if (!rc) {
-            acc[K] = 1 - r->state_error;
-            for (size_t i = 0; i < dt.n_trials; i++) per[K][i] = r->elbo[i] / (double)T;
-            /* share of held-out steps in the least used state of the Viterbi paths */
-            size_t cnt[KMAX] = {0};
-            for (size_t q = 0; q < r->total_T; q++) cnt[r->states[q]]++;
-            size_t mn = cnt[0];
-            for (int k = 1; k < K; k++) mn = cnt[k] < mn ? cnt[k] : mn;
-            occ[K] = (double)mn / (double)r->total_T;
-        }
-        ndyn_srnn_result_free(r);
-        ndyn_srnn_model_free(m);
-    }
+    ndyn_srnn_params p;
+    ndyn_srnn_params_default(&p);
+    p.H = 2;
+    p.init = pc->init;
+    p.init_epochs = pc->init_epochs;
+    p.epochs = pc->epochs;
+    p.lr = pc->lr;
+    p.lr_step = pc->lr_step;
+    p.lr_gamma = pc->lr_gamma;
+    p.precision = pc->precision;
+    p.coef_cross = pc->cross;
+    p.test_trials = (int)pc->test_trials;
+    p.eval_every = 100;
+    p.eval_samples = pc->eval_samples;
+    p.restarts = pc->restarts;
+    p.seed = train_seed;
+    ndyn_srnn_select_params sel_p;
+    ndyn_srnn_select_params_default(&sel_p);
+    sel_p.kmin = pc->kmin;
+    sel_p.kmax = pc->kmax;
+    sel_p.gain_frac = pc->gain_frac;
+    sel_p.warm_start = pc->warm;
+    sel_p.warm_epochs = pc->warm_epochs;
+    sel_p.keep_model = 0;
+    double t0 = ndyn_time_now();
+    int rc = ndyn_srnn_choose_k(&d, NULL, &p, &sel_p, sel);
+    *secs = ndyn_time_now() - t0;
+    if (rc)
+        fprintf(stderr, "choose K failed (data seed %llu, training seed %llu): %s\n", (unsigned long long)data_seed,
+                (unsigned long long)train_seed, ndyn_errmsg());
     free(Ts);
     free(ys);
     free(ls);
@@ -172,8 +147,8 @@ static int run_one(const protocol *pc, uint64_t data_seed, uint64_t train_seed, 
 int main(int argc, char **argv)
 {
     /* defaults: the protocol of tests/science_srnn_switching.c */
-    protocol pc = {.trials = 12, .test_trials = 2, .lr_step = 500, .precision = NDYN_SRNN_F32, .history = 0,
-                   .restarts = 2, .eval_samples = 8, .infer_samples = 0, .init = NDYN_SRNN_INIT_HMM,
+    protocol pc = {.trials = 12, .test_trials = 2, .lr_step = 500, .precision = NDYN_SRNN_F32, .warm = 1,
+                   .warm_epochs = 0, .restarts = 2, .eval_samples = 8, .init = NDYN_SRNN_INIT_HMM,
                    .init_epochs = 300, .epochs = 1700, .kmin = 1, .kmax = 4, .lr = 1e-2, .cross = 0.5,
                    .lr_gamma = 0.5, .gain_frac = 0.8, .true_k = 2};
     int s0 = 0, s1 = 9;
@@ -195,12 +170,12 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--trials")) pc.trials = (size_t)atoi(v);
         else if (!strcmp(a, "--test-trials")) pc.test_trials = (size_t)atoi(v);
         else if (!strcmp(a, "--restarts")) pc.restarts = atoi(v);
-        else if (!strcmp(a, "--history")) pc.history = atoi(v);
+        else if (!strcmp(a, "--warm")) pc.warm = atoi(v);
+        else if (!strcmp(a, "--warm-epochs")) pc.warm_epochs = atoi(v);
         else if (!strcmp(a, "--lr-step")) pc.lr_step = atoi(v);
         else if (!strcmp(a, "--lr-gamma")) pc.lr_gamma = atof(v);
         else if (!strcmp(a, "--precision")) pc.precision = !strcmp(v, "f32") ? NDYN_SRNN_F32 : NDYN_SRNN_F64;
         else if (!strcmp(a, "--eval-samples")) pc.eval_samples = atoi(v);
-        else if (!strcmp(a, "--infer-samples")) pc.infer_samples = atoi(v);
         else if (!strcmp(a, "--init-epochs")) pc.init_epochs = atoi(v);
         else if (!strcmp(a, "--epochs")) pc.epochs = atoi(v);
         else if (!strcmp(a, "--lr")) pc.lr = atof(v);
@@ -221,73 +196,69 @@ int main(int argc, char **argv)
         }
     }
     if (pc.true_k < 1 || pc.kmax > KMAX || pc.kmin < 1 || pc.kmin > pc.true_k || pc.kmax < pc.true_k || pc.test_trials < 1 ||
-        pc.test_trials >= pc.trials || pc.test_trials > MAXTEST) {
-        fprintf(stderr, "need 1 <= --kmin <= --true-k <= --kmax <= %d and 1 <= --test-trials < --trials, <= %d\n", KMAX,
-                MAXTEST);
+        pc.test_trials >= pc.trials) {
+        fprintf(stderr, "need 1 <= --kmin <= --true-k <= --kmax <= %d and 1 <= --test-trials < --trials\n", KMAX);
         return 2;
     }
     ndyn_set_quiet(1);
     printf("# protocol: %zu trials x 200 steps, first %zu held out; init %d, %d + %d epochs, lr %g (x %g every %d), %s, "
-           "coef_cross %g, restarts %d, eval_samples %d, held-out ELBO from %d samples\n",
+           "coef_cross %g, restarts %d (best training ELBO), %d samples; warm starts %s (%d epochs)\n",
            pc.trials, pc.test_trials, pc.init, pc.init_epochs, pc.epochs, pc.lr, pc.lr_gamma, pc.lr_step,
-           pc.precision == NDYN_SRNN_F32 ? "f32" : "f64", pc.cross, pc.restarts,
-           pc.eval_samples, pc.infer_samples > 0 ? pc.infer_samples : pc.eval_samples);
-    printf("# test: held-out ELBO per step (mean over held-out trials); max: K of the largest; frac: smallest K\n"
-           "# whose gain over K = 1 is >= %g of the largest gain; fit: m->test_elbo of the fit\n", pc.gain_frac);
+           pc.precision == NDYN_SRNN_F32 ? "f32" : "f64", pc.cross, pc.restarts, pc.eval_samples,
+           pc.warm ? "on" : "off", pc.warm_epochs > 0 ? pc.warm_epochs : pc.epochs / 2);
+    printf("# test: held-out ELBO per step of the kept fit of each K; fresh: of the fresh fit (restarts only);\n"
+           "# max: K of the largest; rule: smallest K whose gain over K = %d is >= %g of the largest gain, on the\n"
+           "# kept fits (rule) and on the fresh fits alone (fresh, = without warm starts); acc: held-out state\n"
+           "# accuracy of the true-K fit; kept: w = warm fit kept, f = fresh kept (by training ELBO), - = no warm fit\n",
+           pc.kmin, pc.gain_frac);
     printf("# data train |");
-    for (int K = 1; K <= pc.kmax; K++) printf("  test K=%d", K);
-    printf(" | max frac | acc K=%d | pass max frac |", pc.true_k);
-    for (int K = 1; K <= pc.kmax; K++) printf(" train K=%d", K);
+    for (int K = pc.kmin; K <= pc.kmax; K++) printf("  test K=%d", K);
     printf(" |");
-    for (int K = 1; K <= pc.kmax; K++) printf("   fit K=%d", K);
+    for (int K = pc.kmin; K <= pc.kmax; K++) printf(" fresh K=%d", K);
+    printf(" | max rule fresh | acc K=%d fresh | pass rule fresh |", pc.true_k);
+    for (int K = pc.kmin; K <= pc.kmax; K++) printf(" trainF K=%d", K);
     printf(" |");
-    for (int K = 1; K <= pc.kmax; K++) printf(" acc K=%d", K);
-    printf(" |");
-    for (int K = 2; K <= pc.kmax; K++) printf(" occ K=%d", K);
-    printf(" | kmeans hmm | secs\n");
-    int runs = 0, pass[2] = {0, 0}, passK[2] = {0, 0}, passA = 0;
+    for (int K = pc.kmin; K <= pc.kmax; K++) printf(" trainW K=%d", K);
+    printf(" | kept | kmeans hmm | secs\n");
+    int runs = 0, pass[2] = {0, 0}, passK[2] = {0, 0}, passA[2] = {0, 0};
     double t0 = ndyn_time_now();
-    size_t nt = pc.test_trials;
     for (int s = s0; s <= s1; s++) {
         for (int j = 0; j < nts; j++) {
-            double elbo[KMAX + 1], train[KMAX + 1], acc[KMAX + 1], secs[KMAX + 1] = {0}, akm, ahmm, mean[KMAX + 1], occ[KMAX + 1];
-            static double per[KMAX + 1][MAXTEST];
-            if (run_one(&pc, (uint64_t)s, tseeds[j], elbo, train, acc, secs, &akm, &ahmm, per, occ)) return 1;
-            int best = pc.kmin;
-            for (int K = pc.kmin; K <= pc.kmax; K++) {
-                mean[K] = 0;
-                for (size_t i = 0; i < nt; i++) mean[K] += per[K][i] / (double)nt;
-                if (mean[K] > mean[best]) best = K;
-            }
-            /* parsimony: the smallest K that reaches gain_frac of the best improvement over K = 1 */
-            int one = best;
-            for (int K = 1; K < best; K++)
-                if (mean[K] - mean[1] >= pc.gain_frac * (mean[best] - mean[1])) { one = K; break; }
-            int tk = pc.true_k, okK[2] = {best == tk, one == tk}, okA = acc[tk] >= 0.95;
+            ndyn_srnn_selection *sel = NULL;
+            double secs = 0, akm, ahmm;
+            if (run_one(&pc, (uint64_t)s, tseeds[j], &sel, &secs, &akm, &ahmm)) return 1;
+            int tk = pc.true_k, ti = tk - pc.kmin;
+            int ch[2] = {sel->chosen, sel->fresh_chosen};
+            double acc[2] = {1 - sel->state_error[ti], 1 - sel->fresh_state_error[ti]};
+            int ok[2];
             runs++;
-            passA += okA;
-            for (int q = 0; q < 2; q++) pass[q] += okK[q] && okA, passK[q] += okK[q];
+            for (int q = 0; q < 2; q++) {
+                ok[q] = ch[q] == tk && acc[q] >= 0.95;
+                pass[q] += ok[q];
+                passK[q] += ch[q] == tk;
+                passA[q] += acc[q] >= 0.95;
+            }
             printf("%6d %5llu |", s, (unsigned long long)tseeds[j]);
-            for (int K = 1; K <= pc.kmax; K++) printf(" %9.4f", K < pc.kmin ? NAN : mean[K]);
-            printf(" | %3d %4d | %7.3f | %4s %4s |", best, one, acc[pc.true_k], okK[0] && okA ? "yes" : "no",
-                   okK[1] && okA ? "yes" : "no");
-            for (int K = 1; K <= pc.kmax; K++) printf(" %9.4f", train[K]);
+            for (size_t i = 0; i < sel->n_k; i++) printf(" %9.4f", sel->heldout_elbo[i]);
             printf(" |");
-            for (int K = 1; K <= pc.kmax; K++) printf(" %9.4f", elbo[K]);
+            for (size_t i = 0; i < sel->n_k; i++) printf(" %9.4f", sel->fresh_heldout_elbo[i]);
+            printf(" | %3d %4d %5d | %5.3f %5.3f | %4s %5s |", sel->best, ch[0], ch[1], acc[0], acc[1],
+                   ok[0] ? "yes" : "no", ok[1] ? "yes" : "no");
+            for (size_t i = 0; i < sel->n_k; i++) printf(" %10.4f", sel->fresh_train_elbo[i]);
             printf(" |");
-            for (int K = 1; K <= pc.kmax; K++) printf(" %7.3f", acc[K]);
-            printf(" |");
-            for (int K = 2; K <= pc.kmax; K++) printf(" %7.3f", occ[K]);
-            double tt = 0;
-            for (int K = 1; K <= pc.kmax; K++) tt += secs[K];
-            printf(" | %6.3f %.3f | %5.1f\n", akm, ahmm, tt);
+            for (size_t i = 0; i < sel->n_k; i++) printf(" %10.4f", sel->warm_train_elbo[i]);
+            printf(" | ");
+            for (size_t i = 0; i < sel->n_k; i++) putchar(sel->removed[i] < 0 ? '-' : sel->warm[i] ? 'w' : 'f');
+            printf(" | %6.3f %.3f | %5.1f\n", akm, ahmm, secs);
             fflush(stdout);
+            ndyn_srnn_selection_free(sel);
         }
     }
     for (int q = 0; q < 2; q++)
-        printf("# rule %s: pass (chosen K = %d and K = %d accuracy >= 0.95) %d / %d runs; K chosen right %d / %d; "
+        printf("# %s: pass (chosen K = %d and its held-out accuracy >= 0.95) %d / %d runs; K chosen right %d / %d; "
                "accuracy %d / %d\n",
-               q ? "frac" : "max", pc.true_k, pc.true_k, pass[q], runs, passK[q], runs, passA, runs);
+               q ? "fresh fits only (no warm starts)" : "kept fits (warm starts)", pc.true_k, pass[q], runs, passK[q],
+               runs, passA[q], runs);
     printf("# %.0f s\n", ndyn_time_now() - t0);
     return 0;
 }

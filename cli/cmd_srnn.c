@@ -1,4 +1,4 @@
-/* ndyn srnn fit|infer|predict|sample|flow: switching recurrent neural
+/* ndyn srnn fit|select|infer|predict|sample|flow: switching recurrent neural
  * networks (docs/srnn.md). A thin shell over include/ndyn/srnn.h. */
 #include <math.h>
 #include <stdlib.h>
@@ -263,11 +263,91 @@ static int find_name(const char *s, const char *const *names, int n)
     return -1;
 }
 
-static int srnn_fit_cmd(int argc, char **argv)
+static void select_help(void)
 {
+    ndyn_srnn_select_params sp;
+    ndyn_srnn_select_params_default(&sp);
+    printf("Usage: ndyn srnn select --data IN --out SEL.npz --states A-B --test-trials n\n"
+           "                        [--model-out MODEL.npz] [options of srnn fit]\n"
+           "\n"
+           "Choose the number of states K (docs/srnn.md, \"Choosing K\"): fit every K in A..B on\n"
+           "all but the first n trials (--restarts fits each, the best training ELBO kept),\n"
+           "score each by its ELBO per step on the n held-out trials, and choose the smallest\n"
+           "K whose gain over K = A reaches --gain-frac of the largest gain. With warm starts\n"
+           "(default) K runs from B down and each K < B is also fitted from the kept (K+1)\n"
+           "fit with its least used state removed; the better training ELBO is kept.\n"
+           "Writes SEL.npz: K, heldout_elbo, heldout_trial_elbo (K, n; per trial, summed\n"
+           "over its steps), train_elbo, fresh_heldout_elbo, fresh_train_elbo,\n"
+           "warm_heldout_elbo, warm_train_elbo (NaN: no warm fit), warm (1: warm fit kept),\n"
+           "removed (state removed, -1: none), heldout_state_error (NaN without labels),\n"
+           "chosen, best (largest held-out ELBO), fresh_chosen (the rule without warm\n"
+           "starts); prints a table unless --quiet.\n"
+           "\n"
+           "      --states A-B        range of K (or one K), 1 <= A <= B <= 64 (default %d-%d)\n"
+           "      --test-trials n     held-out trials, the first n (required, >= 1)\n"
+           "      --gain-frac F       the rule's fraction of the largest gain, in (0, 1] (default %g)\n"
+           "      --no-warm-start     fresh fits only\n"
+           "      --warm-epochs E     epochs of a warm fit (default 0: half of --epochs)\n"
+           "      --warm-lr LR        starting lr of a warm fit (default 0: the lr of the last\n"
+           "                          epoch of a fresh fit's schedule)\n"
+           "      --model-out MODEL   write the chosen K's model (an srnn fit model file)\n"
+           "All options of 'ndyn srnn fit' (model and training) apply to every fit, with the\n"
+           "defaults of 'ndyn srnn fit --help'; -K is --states.\n"
+           CLI_COMMON_HELP,
+           sp.kmin, sp.kmax, sp.gain_frac);
+}
+
+/* "A-B" or "A" into 1 <= a <= b <= 64 */
+static int parse_k_range(const char *s, int *a, int *b)
+{
+    char *e;
+    long x = strtol(s, &e, 10), y = x;
+    if (e == s) return -1;
+    if (*e == '-') {
+        const char *s2 = e + 1;
+        y = strtol(s2, &e, 10);
+        if (e == s2) return -1;
+    }
+    if (*e || x < 1 || y < x || y > 64) return -1;
+    *a = (int)x, *b = (int)y;
+    return 0;
+}
+
+static int srnn_write_selection(const ndyn_srnn_selection *s, const char *path)
+{
+    ndyn_dataset *ds = ndyn_dataset_new();
+    if (!ds) return NDYN_ENOMEM;
+    size_t n = s->n_k, sh2[2] = {n, s->n_heldout};
+    int *Ks = malloc(n * sizeof *Ks);
+    int rc = Ks ? 0 : NDYN_ENOMEM;
+    for (size_t i = 0; Ks && i < n; i++) Ks[i] = s->kmin + (int)i;
+    if (!rc) rc = add_vec(ds, "K", NDYN_I32, Ks, 1, &n);
+    if (!rc) rc = add_vec(ds, "heldout_elbo", NDYN_F64, s->heldout_elbo, 1, &n);
+    if (!rc) rc = add_vec(ds, "heldout_trial_elbo", NDYN_F64, s->heldout_trial, 2, sh2);
+    if (!rc) rc = add_vec(ds, "train_elbo", NDYN_F64, s->train_elbo, 1, &n);
+    if (!rc) rc = add_vec(ds, "fresh_heldout_elbo", NDYN_F64, s->fresh_heldout_elbo, 1, &n);
+    if (!rc) rc = add_vec(ds, "fresh_train_elbo", NDYN_F64, s->fresh_train_elbo, 1, &n);
+    if (!rc) rc = add_vec(ds, "warm_heldout_elbo", NDYN_F64, s->warm_heldout_elbo, 1, &n);
+    if (!rc) rc = add_vec(ds, "warm_train_elbo", NDYN_F64, s->warm_train_elbo, 1, &n);
+    if (!rc) rc = add_vec(ds, "warm", NDYN_I32, s->warm, 1, &n);
+    if (!rc) rc = add_vec(ds, "removed", NDYN_I32, s->removed, 1, &n);
+    if (!rc) rc = add_vec(ds, "heldout_state_error", NDYN_F64, s->state_error, 1, &n);
+    if (!rc) rc = add_vec(ds, "chosen", NDYN_I32, &s->chosen, 0, NULL);
+    if (!rc) rc = add_vec(ds, "best", NDYN_I32, &s->best, 0, NULL);
+    if (!rc) rc = add_vec(ds, "fresh_chosen", NDYN_I32, &s->fresh_chosen, 0, NULL);
+    if (!rc) rc = ndyn_dataset_save(path, ds, 1);
+    free(Ks);
+    ndyn_dataset_free(ds);
+    return rc;
+}
+
+static int srnn_fit_cmd(int argc, char **argv, int select)
+{
+    const char *cmd = select ? CMD " select" : cmd;
     enum { O_EMIS = 2000, O_EH, O_SH, O_TRANS, O_NOBASE, O_CAUSAL, O_NOH0, O_VH, O_VY, O_VQ, O_FIXV,
            O_COMPAT, O_INIT, O_IEP, O_EP, O_CC, O_LR, O_LRS, O_LRG, O_CLIP, O_FRESH, O_BT, O_RS, O_TT,
-           O_EE, O_SEED, O_DATA, O_OUT, O_OBJ, O_LSUM, O_PREC, O_HELD, O_HFRAC };
+           O_EE, O_SEED, O_DATA, O_OUT, O_OBJ, O_LSUM, O_PREC, O_HELD, O_HFRAC, O_GAIN, O_NOWARM, O_WEP, O_WLR,
+           O_MOUT };
     static const struct option lo[] = {
         {"help", no_argument, 0, 'h'}, {"data", required_argument, 0, O_DATA},
         {"out", required_argument, 0, O_OUT}, {"states", required_argument, 0, 'K'},
@@ -287,51 +367,64 @@ static int srnn_fit_cmd(int argc, char **argv)
         {"seed", required_argument, 0, O_SEED}, {"objective", required_argument, 0, O_OBJ},
         {"loss-sum", no_argument, 0, O_LSUM}, {"precision", required_argument, 0, O_PREC},
         {"heldout-neurons", required_argument, 0, O_HELD}, {"heldout-frac", required_argument, 0, O_HFRAC},
+        {"gain-frac", required_argument, 0, O_GAIN}, {"no-warm-start", no_argument, 0, O_NOWARM},
+        {"warm-epochs", required_argument, 0, O_WEP}, {"warm-lr", required_argument, 0, O_WLR},
+        {"model-out", required_argument, 0, O_MOUT},
         CLI_COMMON_LONGOPTS, {0, 0, 0, 0}};
     const char *held_list = NULL;
     double held_frac = 0;
     ndyn_srnn_params p;
     ndyn_srnn_params_default(&p);
-    const char *data = NULL, *out = NULL;
+    const char *data = NULL, *out = NULL, *model_out = NULL;
+    ndyn_srnn_select_params sp;
+    ndyn_srnn_select_params_default(&sp);
     int c, rc = 0;
     long v;
     double x;
     while ((c = getopt_long(argc, argv, "hK:H:q", lo, NULL)) != -1) {
-        if (cli_common_option(CMD " fit", c, optarg, &rc)) {
+        if (cli_common_option(cmd, c, optarg, &rc)) {
             if (rc) return rc;
             continue;
         }
         switch (c) {
-        case 'h': fit_help(); return CLI_OK;
+        case 'h': select ? select_help() : fit_help(); return CLI_OK;
         case O_DATA: data = optarg; break;
         case O_OUT: out = optarg; break;
-        case 'K': if (cli_parse_int(CMD " fit", "states", optarg, 1, 64, &v)) return CLI_USAGE; p.K = (int)v; break;
-        case 'H': if (cli_parse_int(CMD " fit", "hidden", optarg, 1, 4096, &v)) return CLI_USAGE; p.H = (int)v; break;
+        case 'K':
+            if (select) {
+                if (parse_k_range(optarg, &sp.kmin, &sp.kmax))
+                    return cli_usage(cmd, "--states must be K or A-B with 1 <= A <= B <= 64, got '%s'", optarg);
+                break;
+            }
+            if (cli_parse_int(cmd, "states", optarg, 1, 64, &v)) return CLI_USAGE;
+            p.K = (int)v;
+            break;
+        case 'H': if (cli_parse_int(cmd, "hidden", optarg, 1, 4096, &v)) return CLI_USAGE; p.H = (int)v; break;
         case O_EMIS:
             if (!strcmp(optarg, "gaussian")) p.emission = NDYN_SRNN_GAUSSIAN;
             else if (!strcmp(optarg, "poisson")) p.emission = NDYN_SRNN_POISSON;
-            else return cli_usage(CMD " fit", "--emission must be gaussian or poisson, got '%s'", optarg);
+            else return cli_usage(cmd, "--emission must be gaussian or poisson, got '%s'", optarg);
             break;
         case O_EH: {
             long w[NDYN_SRNN_MAX_LAYERS];
             int n;
-            if (cli_parse_int_list(CMD " fit", "emission-hidden", optarg, 1, 65536, w, NDYN_SRNN_MAX_LAYERS, &n)) return CLI_USAGE;
+            if (cli_parse_int_list(cmd, "emission-hidden", optarg, 1, 65536, w, NDYN_SRNN_MAX_LAYERS, &n)) return CLI_USAGE;
             p.n_emission_hidden = n;
             for (int i = 0; i < n; i++) p.emission_hidden[i] = (int)w[i];
             break;
         }
-        case O_SH: if (cli_parse_int(CMD " fit", "sampler-hidden", optarg, 1, 65536, &v)) return CLI_USAGE; p.sampler_hidden = (int)v; break;
+        case O_SH: if (cli_parse_int(cmd, "sampler-hidden", optarg, 1, 65536, &v)) return CLI_USAGE; p.sampler_hidden = (int)v; break;
         case O_TRANS:
             if (!strcmp(optarg, "linear")) p.transition = NDYN_SRNN_TRANS_LINEAR;
             else if (!strcmp(optarg, "tanh")) p.transition = NDYN_SRNN_TRANS_TANH;
-            else return cli_usage(CMD " fit", "--transition must be linear or tanh, got '%s'", optarg);
+            else return cli_usage(cmd, "--transition must be linear or tanh, got '%s'", optarg);
             break;
         case O_NOBASE: p.trans_base = 0; break;
         case O_CAUSAL: p.causal = 1; break;
         case O_NOH0: p.h0_prior = 0; break;
-        case O_VH: if (cli_parse_double(CMD " fit", "var-h", optarg, 1e-12, 1e6, &x)) return CLI_USAGE; p.var_h = x; break;
-        case O_VY: if (cli_parse_double(CMD " fit", "var-y", optarg, 1e-12, 1e6, &x)) return CLI_USAGE; p.var_y = x; break;
-        case O_VQ: if (cli_parse_double(CMD " fit", "var-q", optarg, 1e-12, 1e6, &x)) return CLI_USAGE; p.var_q = x; break;
+        case O_VH: if (cli_parse_double(cmd, "var-h", optarg, 1e-12, 1e6, &x)) return CLI_USAGE; p.var_h = x; break;
+        case O_VY: if (cli_parse_double(cmd, "var-y", optarg, 1e-12, 1e6, &x)) return CLI_USAGE; p.var_y = x; break;
+        case O_VQ: if (cli_parse_double(cmd, "var-q", optarg, 1e-12, 1e6, &x)) return CLI_USAGE; p.var_q = x; break;
         case O_FIXV: p.learn_var_h = p.learn_var_y = p.learn_var_q = 0; break;
         case O_COMPAT:
             p.transition = NDYN_SRNN_TRANS_TANH, p.trans_base = 0, p.h0_prior = 0;
@@ -342,50 +435,75 @@ static int srnn_fit_cmd(int argc, char **argv)
         case O_OBJ:
             if (!strcmp(optarg, "elbo")) p.objective = NDYN_SRNN_OBJ_ELBO;
             else if (!strcmp(optarg, "compat")) p.objective = NDYN_SRNN_OBJ_COMPAT;
-            else return cli_usage(CMD " fit", "--objective must be elbo or compat, got '%s'", optarg);
+            else return cli_usage(cmd, "--objective must be elbo or compat, got '%s'", optarg);
             break;
         case O_LSUM: p.loss_sum = 1; break;
         case O_PREC:
             if (!strcmp(optarg, "f64")) p.precision = NDYN_SRNN_F64;
             else if (!strcmp(optarg, "f32")) p.precision = NDYN_SRNN_F32;
-            else return cli_usage(CMD " fit", "--precision must be f64 or f32, got '%s'", optarg);
+            else return cli_usage(cmd, "--precision must be f64 or f32, got '%s'", optarg);
             break;
         case O_INIT: {
             int k = find_name(optarg, k_init_names, 7);
-            if (k < 0) return cli_usage(CMD " fit", "--init must be kmeans, hmm, random, blocks, uniform, labels or none, got '%s'", optarg);
+            if (k < 0) return cli_usage(cmd, "--init must be kmeans, hmm, random, blocks, uniform, labels or none, got '%s'", optarg);
             p.init = k;
             break;
         }
-        case O_IEP: if (cli_parse_int(CMD " fit", "init-epochs", optarg, 0, 100000000, &v)) return CLI_USAGE; p.init_epochs = (int)v; break;
-        case O_EP: if (cli_parse_int(CMD " fit", "epochs", optarg, 0, 100000000, &v)) return CLI_USAGE; p.epochs = (int)v; break;
-        case O_CC: if (cli_parse_double(CMD " fit", "coef-cross", optarg, 0, 1e12, &x)) return CLI_USAGE; p.coef_cross = x; break;
-        case O_LR: if (cli_parse_double(CMD " fit", "lr", optarg, 1e-12, 10, &x)) return CLI_USAGE; p.lr = x; break;
-        case O_LRS: if (cli_parse_int(CMD " fit", "lr-step", optarg, 1, 100000000, &v)) return CLI_USAGE; p.lr_step = (int)v; break;
-        case O_LRG: if (cli_parse_double(CMD " fit", "lr-gamma", optarg, 1e-9, 1, &x)) return CLI_USAGE; p.lr_gamma = x; break;
-        case O_CLIP: if (cli_parse_double(CMD " fit", "clip", optarg, 0, 1e12, &x)) return CLI_USAGE; p.clip = x; break;
+        case O_IEP: if (cli_parse_int(cmd, "init-epochs", optarg, 0, 100000000, &v)) return CLI_USAGE; p.init_epochs = (int)v; break;
+        case O_EP: if (cli_parse_int(cmd, "epochs", optarg, 0, 100000000, &v)) return CLI_USAGE; p.epochs = (int)v; break;
+        case O_CC: if (cli_parse_double(cmd, "coef-cross", optarg, 0, 1e12, &x)) return CLI_USAGE; p.coef_cross = x; break;
+        case O_LR: if (cli_parse_double(cmd, "lr", optarg, 1e-12, 10, &x)) return CLI_USAGE; p.lr = x; break;
+        case O_LRS: if (cli_parse_int(cmd, "lr-step", optarg, 1, 100000000, &v)) return CLI_USAGE; p.lr_step = (int)v; break;
+        case O_LRG: if (cli_parse_double(cmd, "lr-gamma", optarg, 1e-9, 1, &x)) return CLI_USAGE; p.lr_gamma = x; break;
+        case O_CLIP: if (cli_parse_double(cmd, "clip", optarg, 0, 1e12, &x)) return CLI_USAGE; p.clip = x; break;
         case O_FRESH: p.fresh_optimizer = 1; break;
-        case O_BT: if (cli_parse_int(CMD " fit", "batch-trials", optarg, 0, 100000000, &v)) return CLI_USAGE; p.batch_trials = (int)v; break;
-        case O_RS: if (cli_parse_int(CMD " fit", "restarts", optarg, 1, 10000, &v)) return CLI_USAGE; p.restarts = (int)v; break;
-        case O_TT: if (cli_parse_int(CMD " fit", "test-trials", optarg, 0, 100000000, &v)) return CLI_USAGE; p.test_trials = (int)v; break;
-        case O_EE: if (cli_parse_int(CMD " fit", "eval-every", optarg, 1, 100000000, &v)) return CLI_USAGE; p.eval_every = (int)v; break;
-        case O_SEED: if (cli_parse_u64(CMD " fit", "seed", optarg, &p.seed)) return CLI_USAGE; break;
+        case O_BT: if (cli_parse_int(cmd, "batch-trials", optarg, 0, 100000000, &v)) return CLI_USAGE; p.batch_trials = (int)v; break;
+        case O_RS: if (cli_parse_int(cmd, "restarts", optarg, 1, 10000, &v)) return CLI_USAGE; p.restarts = (int)v; break;
+        case O_TT: if (cli_parse_int(cmd, "test-trials", optarg, 0, 100000000, &v)) return CLI_USAGE; p.test_trials = (int)v; break;
+        case O_EE: if (cli_parse_int(cmd, "eval-every", optarg, 1, 100000000, &v)) return CLI_USAGE; p.eval_every = (int)v; break;
+        case O_SEED: if (cli_parse_u64(cmd, "seed", optarg, &p.seed)) return CLI_USAGE; break;
         case O_HELD: held_list = optarg; break;
         case O_HFRAC:
-            if (cli_parse_double(CMD " fit", "heldout-frac", optarg, 0, 1, &x)) return CLI_USAGE;
-            if (!(x > 0 && x < 1)) return cli_usage(CMD " fit", "--heldout-frac must be in (0, 1), got '%s'", optarg);
+            if (cli_parse_double(cmd, "heldout-frac", optarg, 0, 1, &x)) return CLI_USAGE;
+            if (!(x > 0 && x < 1)) return cli_usage(cmd, "--heldout-frac must be in (0, 1), got '%s'", optarg);
             held_frac = x;
             break;
-        default: return cli_usage(CMD " fit", "unknown option");
+        case O_GAIN:
+        case O_NOWARM:
+        case O_WEP:
+        case O_WLR:
+        case O_MOUT:
+            if (!select) return cli_usage(cmd, "--gain-frac, --no-warm-start, --warm-epochs, --warm-lr and --model-out are "
+                                 "options of 'ndyn srnn select'");
+            if (c == O_GAIN) {
+                if (cli_parse_double(cmd, "gain-frac", optarg, 0, 1, &x)) return CLI_USAGE;
+                if (!(x > 0)) return cli_usage(cmd, "--gain-frac must be in (0, 1], got '%s'", optarg);
+                sp.gain_frac = x;
+            } else if (c == O_NOWARM) {
+                sp.warm_start = 0;
+            } else if (c == O_WEP) {
+                if (cli_parse_int(cmd, "warm-epochs", optarg, 0, 100000000, &v)) return CLI_USAGE;
+                sp.warm_epochs = (int)v;
+            } else if (c == O_WLR) {
+                if (cli_parse_double(cmd, "warm-lr", optarg, 0, 10, &x)) return CLI_USAGE;
+                sp.warm_lr = x;
+            } else {
+                model_out = optarg;
+            }
+            break;
+        default: return cli_usage(cmd, "unknown option");
         }
     }
-    if (optind < argc) return cli_usage(CMD " fit", "unexpected argument '%s'", argv[optind]);
-    if (!data || !out) return cli_usage(CMD " fit", "--data and --out are required");
-    if (held_list && held_frac > 0) return cli_usage(CMD " fit", "give --heldout-neurons or --heldout-frac, not both");
-    if (ndyn_srnn_check_params(&p)) return cli_fail(CMD " fit");
+    if (optind < argc) return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!data || !out) return cli_usage(cmd, "--data and --out are required");
+    if (select && p.test_trials < 1)
+        return cli_usage(cmd, "needs held-out trials to score each K: give --test-trials n (n >= 1)");
+    if (held_list && held_frac > 0) return cli_usage(cmd, "give --heldout-neurons or --heldout-frac, not both");
+    if (ndyn_srnn_check_params(&p)) return cli_fail(cmd);
     trials t;
     if (load_trials(data, &t)) {
         trials_free(&t);
-        return cli_fail(CMD " fit");
+        return cli_fail(cmd);
     }
     int *held = NULL;
     if (held_list || held_frac > 0) {
@@ -393,7 +511,7 @@ static int srnn_fit_cmd(int argc, char **argv)
         long *ch = malloc((t.N ? t.N : 1) * sizeof(long));
         int nch = 0, bad = !held || !ch;
         if (!bad && held_list) {
-            if (cli_parse_int_list(CMD " fit", "heldout-neurons", held_list, 0, (long)t.N - 1, ch, (int)t.N, &nch)) {
+            if (cli_parse_int_list(cmd, "heldout-neurons", held_list, 0, (long)t.N - 1, ch, (int)t.N, &nch)) {
                 free(ch), free(held), trials_free(&t);
                 return CLI_USAGE;
             }
@@ -406,15 +524,38 @@ static int srnn_fit_cmd(int argc, char **argv)
         p.heldout = held;
         if (bad) {
             free(held), trials_free(&t);
-            return cli_fail(CMD " fit");
+            return cli_fail(cmd);
         }
+    }
+    if (select) {
+        ndyn_srnn_selection *sel = NULL;
+        sp.keep_model = model_out != NULL;
+        rc = ndyn_srnn_choose_k(&t.d, NULL, &p, &sp, &sel);
+        if (!rc) rc = srnn_write_selection(sel, out);
+        if (!rc && model_out) rc = ndyn_srnn_save(sel->model, model_out);
+        if (!rc && !ndyn_get_quiet()) {
+            printf("    K   held-out ELBO/step   training ELBO/step   kept   fresh held-out   warm held-out\n");
+            for (size_t i = 0; i < sel->n_k; i++)
+                printf("%5d   %18.4f   %18.4f   %5s   %14.4f   %13.4f%s\n", sel->kmin + (int)i, sel->heldout_elbo[i],
+                       sel->train_elbo[i], sel->removed[i] < 0 ? "fresh" : sel->warm[i] ? "warm" : "fresh",
+                       sel->fresh_heldout_elbo[i], sel->warm_heldout_elbo[i],
+                       sel->kmin + (int)i == sel->chosen ? "   <- chosen" : "");
+            printf("chosen K = %d (the smallest K with >= %g of the largest held-out gain over K = %d; largest at "
+                   "K = %d); wrote %s%s%s\n",
+                   sel->chosen, sp.gain_frac, sel->kmin, sel->best, out, model_out ? " and " : "",
+                   model_out ? model_out : "");
+        }
+        ndyn_srnn_selection_free(sel);
+        free(held);
+        trials_free(&t);
+        return rc ? cli_fail(cmd) : CLI_OK;
     }
     ndyn_srnn_model *m = NULL;
     if (ndyn_srnn_fit(&t.d, &p, &m) || ndyn_srnn_save(m, out)) {
         ndyn_srnn_model_free(m);
         free(held);
         trials_free(&t);
-        return cli_fail(CMD " fit");
+        return cli_fail(cmd);
     }
     free(held);
     p.heldout = NULL;
@@ -424,7 +565,7 @@ static int srnn_fit_cmd(int argc, char **argv)
         snprintf(hist, sizeof hist, "%.*s.history.npz", (int)(L - 4), out);
     else
         snprintf(hist, sizeof hist, "%s.history.npz", out);
-    rc = ndyn_srnn_save_history(m, hist) ? cli_fail(CMD " fit") : CLI_OK;
+    rc = ndyn_srnn_save_history(m, hist) ? cli_fail(cmd) : CLI_OK;
     if (!rc && !ndyn_get_quiet())
         fprintf(stderr, "ndyn srnn fit: K=%d H=%d%s, ELBO per step: train %.6g, test %.6g; wrote %s and %s\n",
                 p.K, p.H, m->n_heldout ? " (held-out channels hidden from the encoder)" : "", m->train_elbo,
@@ -711,6 +852,7 @@ int cmd_srnn(int argc, char **argv)
         "Switching recurrent neural networks (Zhang & Saxena, NeurIPS 2024), fitted by\n"
         "the exact collapsed ELBO. Verbs:\n"
         "  fit       fit a model to trials y (trials, T, N)\n"
+        "  select    choose the number of states K by held-out ELBO\n"
         "  infer     posterior states, Viterbi paths, latents, reconstructions, ELBO,\n"
         "            state error against labels\n"
         "  predict   k-step-ahead predictions\n"
@@ -727,10 +869,11 @@ int cmd_srnn(int argc, char **argv)
         return CLI_OK;
     }
     cli_reset_getopt();
-    if (!strcmp(v, "fit")) return srnn_fit_cmd(argc - 1, argv + 1);
+    if (!strcmp(v, "fit")) return srnn_fit_cmd(argc - 1, argv + 1, 0);
+    if (!strcmp(v, "select")) return srnn_fit_cmd(argc - 1, argv + 1, 1);
     if (!strcmp(v, "infer")) return srnn_infer_cmd(argc - 1, argv + 1);
     if (!strcmp(v, "predict")) return srnn_predict_cmd(argc - 1, argv + 1);
     if (!strcmp(v, "sample")) return srnn_sample_cmd(argc - 1, argv + 1);
     if (!strcmp(v, "flow")) return srnn_flow_cmd(argc - 1, argv + 1);
-    return cli_usage(CMD, "unknown verb '%s' (fit, infer, predict, sample, flow)", v);
+    return cli_usage(CMD, "unknown verb '%s' (fit, select, infer, predict, sample, flow)", v);
 }

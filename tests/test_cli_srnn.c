@@ -1,6 +1,7 @@
 /* ndyn srnn on the command line: fit -> infer -> predict -> sample -> flow on
  * a tiny data set, the arrays of docs/FORMATS.md in the outputs, variable-
- * length trials, and the exit codes for bad usage (2) and bad data (1). */
+ * length trials, select (its arrays, the rule on them, the chosen model
+ * against srnn infer), and the exit codes for bad usage (2) and bad data (1). */
 #include "test.h"
 
 #include <math.h>
@@ -201,4 +202,96 @@ TEST(cli_heldout)
     CHECK(run(args) == 1); /* listed twice */
 }
 
-RUN_TESTS(T(cli_pipeline), T(cli_errors), T(cli_heldout))
+
+TEST(cli_select)
+{
+    char in[256], sel[256], model[256], post[256], args[2048];
+    t_tmp("srnn_sel_in.npz", in, sizeof in);
+    t_tmp("srnn_sel.npz", sel, sizeof sel);
+    t_tmp("srnn_sel_model.npz", model, sizeof model);
+    t_tmp("srnn_sel_post.npz", post, sizeof post);
+    write_data(in, 0, 0);
+    snprintf(args, sizeof args, "srnn select -q --data %s --out %s --model-out %s --states 1-3 --test-trials 1 -H 2 "
+                                "--init-epochs 5 --epochs 10 --emission-hidden 4,4 --sampler-hidden 4 --eval-every 5",
+             in, sel, model);
+    CHECK(run(args) == 0);
+    ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_dataset_load(sel, &ds));
+    int chosen = 0;
+    double he[3] = {0};
+    if (ds) {
+        const ndyn_array *a;
+        CHECK_OK(ndyn_dataset_get(ds, "K", &a));
+        CHECK(a && a->size == 3 && a->dtype == NDYN_I32 && ndyn_array_get(a, 0) == 1 && ndyn_array_get(a, 2) == 3);
+        CHECK_OK(ndyn_dataset_get(ds, "heldout_elbo", &a));
+        CHECK(a && a->size == 3);
+        for (int i = 0; a && i < 3; i++) he[i] = ndyn_array_get(a, i);
+        CHECK_OK(ndyn_dataset_get(ds, "heldout_trial_elbo", &a));
+        CHECK(a && a->ndim == 2 && a->shape[0] == 3 && a->shape[1] == 1);
+        if (a) CHECK_CLOSE(ndyn_array_get(a, 1) / 20.0, he[1], 1e-12, 1e-12);
+        const char *names[] = {"train_elbo", "fresh_heldout_elbo", "fresh_train_elbo", "warm_heldout_elbo",
+                               "warm_train_elbo", "warm", "removed", "heldout_state_error"};
+        for (int i = 0; i < 8; i++) {
+            CHECK_OK(ndyn_dataset_get(ds, names[i], &a));
+            CHECK(a && a->size == 3);
+        }
+        CHECK_OK(ndyn_dataset_get(ds, "removed", &a));
+        if (a) CHECK(ndyn_array_get(a, 2) == -1 && ndyn_array_get(a, 0) >= 0);
+        CHECK_OK(ndyn_dataset_get(ds, "chosen", &a));
+        if (a) chosen = (int)ndyn_array_get(a, 0);
+        CHECK_OK(ndyn_dataset_get(ds, "best", &a));
+        CHECK_OK(ndyn_dataset_get(ds, "fresh_chosen", &a));
+    }
+    ndyn_dataset_free(ds);
+    /* the rule by hand on the written ELBOs */
+    int best = 0;
+    for (int i = 1; i < 3; i++)
+        if (he[i] > he[best]) best = i;
+    int want = 0;
+    if (he[best] > he[0])
+        while (want < best && he[want] - he[0] < 0.8 * (he[best] - he[0])) want++;
+    CHECK(chosen == want + 1);
+    /* the chosen model scores its held-out trial (trial 0, alone: the noise draws depend on the batch) as
+     * srnn infer does */
+    char first[256];
+    t_tmp("srnn_sel_first.npz", first, sizeof first);
+    ds = NULL;
+    CHECK_OK(ndyn_dataset_load(in, &ds));
+    if (ds) {
+        const ndyn_array *y;
+        CHECK_OK(ndyn_dataset_get(ds, "y", &y));
+        size_t sh[3] = {1, y->shape[1], y->shape[2]};
+        ndyn_array *v = ndyn_array_view(NDYN_F64, 3, sh, y->data);
+        const char *nm[] = {"y"};
+        const ndyn_array *arrs[] = {v};
+        CHECK_OK(ndyn_npz_write(first, 1, nm, arrs, 0));
+        ndyn_array_free(v);
+    }
+    ndyn_dataset_free(ds);
+    snprintf(args, sizeof args, "srnn infer -q --model %s --data %s --out %s", model, first, post);
+    CHECK(run(args) == 0);
+    ds = NULL;
+    CHECK_OK(ndyn_dataset_load(post, &ds));
+    if (ds && chosen >= 1) {
+        const ndyn_array *a;
+        CHECK_OK(ndyn_dataset_get(ds, "posterior", &a));
+        if (a) CHECK(a->shape[2] == (size_t)chosen);
+        CHECK_OK(ndyn_dataset_get(ds, "elbo", &a));
+        if (a) CHECK_CLOSE(ndyn_array_get(a, 0) / 20.0, he[chosen - 1], 1e-9, 1e-12);
+    }
+    ndyn_dataset_free(ds);
+    /* bad usage */
+    CHECK(run("srnn select --help") == 0);
+    CHECK(run("srnn select -q --data x --out y --states 0-3 --test-trials 1") == 2);
+    CHECK(run("srnn select -q --data x --out y --states 3-2 --test-trials 1") == 2);
+    CHECK(run("srnn select -q --data x --out y --states 1-65 --test-trials 1") == 2);
+    CHECK(run("srnn select -q --data x --out y --states 1-x --test-trials 1") == 2);
+    CHECK(run("srnn select -q --data x --out y --states 1-3") == 2); /* no held-out trials */
+    CHECK(run("srnn select -q --data x --out y --states 1-3 --test-trials 1 --gain-frac 0") == 2);
+    CHECK(run("srnn select -q --data x --out y --states 1-3 --test-trials 1 --gain-frac 1.5") == 2);
+    CHECK(run("srnn fit -q --data x --out y --gain-frac 0.5") == 2);
+    snprintf(args, sizeof args, "srnn select -q --data %s --out %s --states 1-2 --test-trials 3", in, sel);
+    CHECK(run(args) == 1); /* all 3 trials held out */
+}
+
+RUN_TESTS(T(cli_pipeline), T(cli_errors), T(cli_heldout), T(cli_select))

@@ -145,6 +145,74 @@ int ndyn_srnn_param_view(const ndyn_srnn_model *m, const char *name, double **pt
 
 int ndyn_srnn_fit(const ndyn_srnn_data *d, const ndyn_srnn_params *p, ndyn_srnn_model **out);
 
+/* ---- choosing K (src/srnn/select.c; docs/srnn.md, "Choosing K") ----
+ *
+ * Fit every K in kmin..kmax on the training trials (params.restarts fits from
+ * seeds, the best TRAINING ELBO kept), score each on the held-out trials (ELBO
+ * per step: the sum of the held-out trials' ELBOs, ndyn_srnn_infer's `elbo`
+ * with params.eval_samples draws, over their steps) and choose K by the gain
+ * rule of ndyn_srnn_choose_k_rule. With warm_start (the default) K runs from
+ * kmax down and each K < kmax is also fitted from the kept (K+1)-state fit
+ * with its least used state removed (ndyn_srnn_remove_state; least used: the
+ * smallest sum of the posterior over the training trials), for warm_epochs of
+ * the plain ELBO; the fit with the better training ELBO is kept. Held-out
+ * trials never choose between fits. */
+typedef struct ndyn_srnn_select_params {
+    int kmin, kmax;           /* range of K, 1 <= kmin <= kmax <= 64 (default 1, 4) */
+    double gain_frac;         /* the rule's fraction of the largest gain, in (0, 1] (default 0.8) */
+    int warm_start;           /* also fit K from the (K+1) fit (default 1) */
+    int warm_epochs;          /* epochs of a warm fit (default 0: half of params.epochs, at least 1) */
+    double warm_lr;           /* its starting lr, then params' StepLR (default 0: the lr of the last
+                                 epoch of a fresh fit's schedule) */
+    int keep_model;           /* return the chosen K's fit (default 1) */
+} ndyn_srnn_select_params;
+
+void ndyn_srnn_select_params_default(ndyn_srnn_select_params *sp);
+
+/* Arrays indexed by K - kmin. */
+typedef struct ndyn_srnn_selection {
+    int kmin, kmax;
+    size_t n_k;               /* kmax - kmin + 1 */
+    size_t n_heldout;         /* held-out trials */
+    int chosen;               /* the rule's K */
+    int best;                 /* the K of the largest held-out ELBO */
+    int fresh_chosen;         /* the rule on the fresh fits alone (no warm starts) */
+    double *heldout_elbo;     /* (n_k) held-out ELBO per step of the kept fit */
+    double *heldout_trial;    /* (n_k, n_heldout) its held-out ELBO per trial (summed over steps) */
+    double *train_elbo;       /* (n_k) training ELBO per step of the kept fit */
+    double *fresh_heldout_elbo, *fresh_train_elbo; /* (n_k) of the fresh fit */
+    double *warm_heldout_elbo, *warm_train_elbo;   /* (n_k) of the warm fit, NaN where none (kmax,
+                                                      no warm starts, or it diverged: a warning) */
+    int *warm;                /* (n_k) 1 where the warm fit was kept */
+    int *removed;             /* (n_k) state of the (K+1) fit removed for the warm fit, -1: none */
+    /* (n_k) held-out state error (ndyn_srnn_result.state_error: 1 - balanced accuracy after
+     * matching) of the kept and of the fresh fit when the held-out trials have labels, else NaN;
+     * reported only, never used to choose */
+    double *state_error, *fresh_state_error;
+    ndyn_srnn_model *model;   /* the chosen K's kept fit (NULL with keep_model 0) */
+} ndyn_srnn_selection;
+
+/* d: the trials. heldout: the held-out trials, or NULL to hold out the first
+ * p->test_trials trials of d (then >= 1; with heldout given p->test_trials
+ * must be 0). p->K is ignored. */
+int ndyn_srnn_choose_k(const ndyn_srnn_data *d, const ndyn_srnn_data *heldout, const ndyn_srnn_params *p,
+                       const ndyn_srnn_select_params *sp, ndyn_srnn_selection **out);
+void ndyn_srnn_selection_free(ndyn_srnn_selection *s);
+
+/* The rule on held-out ELBOs elbo (kmax - kmin + 1) of K = kmin..kmax:
+ * gain(K) = elbo(K) - elbo(kmin); best = the smallest K of the largest ELBO;
+ * chosen = kmin if gain(best) <= 0, else the smallest K with
+ * gain(K) >= frac gain(best). Nested models gain almost nothing past the true
+ * K, so "largest" would be decided by noise. Fails on non-finite entries or
+ * frac outside (0, 1]. chosen or best may be NULL. */
+int ndyn_srnn_choose_k_rule(const double *elbo, int kmin, int kmax, double frac, int *chosen, int *best);
+
+/* A (K-1)-state copy of m (K >= 2) without state k: its entries of pi, its
+ * row and column of the transition blocks (trans_W, trans_b, trans_B), its
+ * dynamics and h_0 mean are dropped, everything else copied; the softmaxes
+ * renormalise over the states left. History and ELBOs are not copied (NaN). */
+int ndyn_srnn_remove_state(const ndyn_srnn_model *m, int k, ndyn_srnn_model **out);
+
 /* Per-trial outputs, concatenated over trials in order (offsets: sum of T). */
 typedef struct ndyn_srnn_result {
     size_t n_trials, total_T, K, H, N;

@@ -110,6 +110,12 @@ int srnn_emission_bwd_f32(const float *th, const srnn_layout *l, float *const *a
  * m->p.heldout); n == 0 leaves none. */
 int srnn_set_heldout(ndyn_srnn_model *m, const int *held, size_t n);
 
+/* ndyn_srnn_fit started from the weights theta0 (the n_theta of the model p
+ * describes on d->N channels) instead of fresh ones, without the
+ * initialisation stage: p->epochs of the plain objective (src/srnn/train.c). */
+int srnn_fit_from(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const double *theta0,
+                  ndyn_srnn_model **out);
+
 /* Gradient mask: 1 for trainable entries, 0 for frozen (fixed variances). */
 void srnn_grad_mask(const ndyn_srnn_model *m, const srnn_layout *lay, double *g);
 

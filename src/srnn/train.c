@@ -1,7 +1,8 @@
 /* SRNN training (spec §6): labels for the initialisation stage, stage 1
  * (-(ELBO + coef_cross * CE)), stage 2 (-ELBO), Adam with StepLR sharing or
  * not its state across stages, full batch or minibatches of trials, seeded
- * restarts keeping the best ELBO (held-out when test trials are given). The
+ * restarts keeping the best ELBO (held-out when test trials are given), and
+ * training from given weights (srnn_fit_from, for src/srnn/select.c). The
  * loss is the per-time-step mean -J / (trials * T) (spec §5.1). */
 #include <math.h>
 #include <stdlib.h>
@@ -285,7 +286,7 @@ static int optimiser_step(optimiser *a, const double *g, double clip, double *th
 
 static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const size_t *off,
                    const size_t *train, size_t ntr, const size_t *test, size_t nte, int restart,
-                   ndyn_srnn_model **out, double *score)
+                   const double *theta0, ndyn_srnn_model **out, double *score)
 {
     ndyn_srnn_params pr = *p;
     pr.seed = p->seed + 1000003ull * (uint64_t)restart;
@@ -293,10 +294,11 @@ static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const siz
     int rc = ndyn_srnn_model_new(&pr, d->N, &m);
     if (rc) return rc;
     m->p.seed = p->seed; /* the user's seed is what the file records */
+    if (theta0) memcpy(m->theta, theta0, m->n_theta * sizeof(double));
     srnn_layout l;
     srnn_layout_make(&m->p, m->N, &l);
     size_t tot = off[d->n_trials], K = l.K;
-    int do_init = p->init != NDYN_SRNN_INIT_NONE && p->init_epochs > 0;
+    int do_init = !theta0 && p->init != NDYN_SRNN_INIT_NONE && p->init_epochs > 0;
     double *P = do_init ? ndyn_malloc_array(tot * K, sizeof(double)) : NULL;
     if (do_init && !P) rc = NDYN_ENOMEM;
     if (!rc && do_init) rc = init_targets(d, &m->p, off, train, ntr, pr.seed, P);
@@ -393,7 +395,8 @@ static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const siz
     return NDYN_OK;
 }
 
-int ndyn_srnn_fit(const ndyn_srnn_data *d, const ndyn_srnn_params *p, ndyn_srnn_model **out)
+static int fit_impl(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const double *theta0,
+                    ndyn_srnn_model **out)
 {
     *out = NULL;
     int rc = ndyn_srnn_check_params(p);
@@ -418,7 +421,7 @@ int ndyn_srnn_fit(const ndyn_srnn_data *d, const ndyn_srnn_params *p, ndyn_srnn_
     for (int r = 0; r < p->restarts && !rc; r++) {
         ndyn_srnn_model *m = NULL;
         double sc = -INFINITY;
-        rc = fit_one(d, p, off, train, ntr, test, nte, r, &m, &sc);
+        rc = fit_one(d, p, off, train, ntr, test, nte, r, theta0, &m, &sc);
         if (rc) break;
         if (!best || sc > best_score) {
             ndyn_srnn_model_free(best);
@@ -436,4 +439,15 @@ int ndyn_srnn_fit(const ndyn_srnn_data *d, const ndyn_srnn_params *p, ndyn_srnn_
     }
     *out = best;
     return NDYN_OK;
+}
+
+int ndyn_srnn_fit(const ndyn_srnn_data *d, const ndyn_srnn_params *p, ndyn_srnn_model **out)
+{
+    return fit_impl(d, p, NULL, out);
+}
+
+int srnn_fit_from(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const double *theta0,
+                  ndyn_srnn_model **out)
+{
+    return fit_impl(d, p, theta0, out);
 }
