@@ -170,8 +170,9 @@ static int selection_alloc(ndyn_srnn_selection *s)
     s->removed = ndyn_malloc_array(n, sizeof(int));
     s->state_error = ndyn_malloc_array(n, sizeof(double));
     s->fresh_state_error = ndyn_malloc_array(n, sizeof(double));
-    if (!s->state_error || !s->fresh_state_error ||!s->heldout_elbo || !s->heldout_trial || !s->train_elbo || !s->fresh_heldout_elbo || !s->fresh_train_elbo ||
-        !s->warm_heldout_elbo || !s->warm_train_elbo || !s->warm || !s->removed)
+    if (!s->heldout_elbo || !s->heldout_trial || !s->train_elbo || !s->fresh_heldout_elbo || !s->fresh_train_elbo ||
+        !s->warm_heldout_elbo || !s->warm_train_elbo || !s->warm || !s->removed || !s->state_error ||
+        !s->fresh_state_error)
         return NDYN_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         s->warm_heldout_elbo[i] = s->warm_train_elbo[i] = NAN;
