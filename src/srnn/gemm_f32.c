@@ -20,9 +20,10 @@
 
 #include "srnn_internal.h"
 
-/* 8-float vectors passed between inlined helpers: the note that their ABI
- * differs without AVX is moot (nothing here is called across objects by
- * value), and the build of every variant would repeat it. */
+/* 8- and 16-float vectors passed between inlined helpers: the note that their
+ * ABI differs without AVX is moot (nothing here is called across objects by
+ * value). GCC ignores this pragma for that note, so CMakeLists.txt also passes
+ * -Wno-psabi; the pragma covers builds that compile this file on their own. */
 #if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
