@@ -290,7 +290,8 @@ static void select_help(void)
            "      --warm-epochs E     epochs of a warm fit (default 0: half of --epochs)\n"
            "      --warm-lr LR        starting lr of a warm fit (default 0: the lr of the last\n"
            "                          epoch of a fresh fit's schedule)\n"
-           "      --model-out MODEL   write the chosen K's model (an srnn fit model file)\n"
+           "      --model-out MODEL   write the chosen K's model (an srnn fit model file) and its\n"
+           "                          MODEL.history.npz (for a warm fit: its own epochs only)\n"
            "All options of 'ndyn srnn fit' (model and training) apply to every fit, with the\n"
            "defaults of 'ndyn srnn fit --help'; -K is --states.\n"
            CLI_COMMON_HELP,
@@ -311,6 +312,14 @@ static int parse_k_range(const char *s, int *a, int *b)
     if (*e || x < 1 || y < x || y > 64) return -1;
     *a = (int)x, *b = (int)y;
     return 0;
+}
+
+/* MODEL.history.npz beside MODEL.npz (or MODEL.history.npz for any other name). */
+static void history_path(const char *model, char *buf, size_t n)
+{
+    size_t L = strlen(model);
+    if (L > 4 && !strcmp(model + L - 4, ".npz")) snprintf(buf, n, "%.*s.history.npz", (int)(L - 4), model);
+    else snprintf(buf, n, "%s.history.npz", model);
 }
 
 static int srnn_write_selection(const ndyn_srnn_selection *s, const char *path)
@@ -532,18 +541,21 @@ static int srnn_fit_cmd(int argc, char **argv, int select)
         sp.keep_model = model_out != NULL;
         rc = ndyn_srnn_choose_k(&t.d, NULL, &p, &sp, &sel);
         if (!rc) rc = srnn_write_selection(sel, out);
+        char hist[4096] = "";
+        if (model_out) history_path(model_out, hist, sizeof hist);
         if (!rc && model_out) rc = ndyn_srnn_save(sel->model, model_out);
+        if (!rc && model_out) rc = ndyn_srnn_save_history(sel->model, hist);
         if (!rc && !ndyn_get_quiet()) {
             printf("    K   held-out ELBO/step   training ELBO/step   kept   fresh held-out   warm held-out\n");
             for (size_t i = 0; i < sel->n_k; i++)
                 printf("%5d   %18.4f   %18.4f   %5s   %14.4f   %13.4f%s\n", sel->kmin + (int)i, sel->heldout_elbo[i],
-                       sel->train_elbo[i], sel->removed[i] < 0 ? "fresh" : sel->warm[i] ? "warm" : "fresh",
+                       sel->train_elbo[i], sel->warm[i] ? "warm" : "fresh",
                        sel->fresh_heldout_elbo[i], sel->warm_heldout_elbo[i],
                        sel->kmin + (int)i == sel->chosen ? "   <- chosen" : "");
             printf("chosen K = %d (the smallest K with >= %g of the largest held-out gain over K = %d; largest at "
-                   "K = %d); wrote %s%s%s\n",
-                   sel->chosen, sp.gain_frac, sel->kmin, sel->best, out, model_out ? " and " : "",
-                   model_out ? model_out : "");
+                   "K = %d); wrote %s%s%s%s%s\n",
+                   sel->chosen, sp.gain_frac, sel->kmin, sel->best, out, model_out ? ", " : "",
+                   model_out ? model_out : "", model_out ? " and " : "", hist);
         }
         ndyn_srnn_selection_free(sel);
         free(held);
@@ -560,11 +572,7 @@ static int srnn_fit_cmd(int argc, char **argv, int select)
     free(held);
     p.heldout = NULL;
     char hist[4096];
-    size_t L = strlen(out);
-    if (L > 4 && !strcmp(out + L - 4, ".npz"))
-        snprintf(hist, sizeof hist, "%.*s.history.npz", (int)(L - 4), out);
-    else
-        snprintf(hist, sizeof hist, "%s.history.npz", out);
+    history_path(out, hist, sizeof hist);
     rc = ndyn_srnn_save_history(m, hist) ? cli_fail(cmd) : CLI_OK;
     if (!rc && !ndyn_get_quiet())
         fprintf(stderr, "ndyn srnn fit: K=%d H=%d%s, ELBO per step: train %.6g, test %.6g; wrote %s and %s\n",

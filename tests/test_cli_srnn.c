@@ -215,7 +215,17 @@ TEST(cli_select)
                                 "--init-epochs 5 --epochs 10 --emission-hidden 4,4 --sampler-hidden 4 --eval-every 5",
              in, sel, model);
     CHECK(run(args) == 0);
+    char hist[256];
+    t_tmp("srnn_sel_model.history.npz", hist, sizeof hist);
     ndyn_dataset *ds = NULL;
+    CHECK_OK(ndyn_dataset_load(hist, &ds)); /* the chosen model's history beside it */
+    if (ds) {
+        const ndyn_array *a;
+        CHECK_OK(ndyn_dataset_get(ds, "epoch", &a));
+        CHECK(a && a->size >= 1);
+    }
+    ndyn_dataset_free(ds);
+    ds = NULL;
     CHECK_OK(ndyn_dataset_load(sel, &ds));
     int chosen = 0;
     double he[3] = {0};
