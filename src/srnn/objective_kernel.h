@@ -243,20 +243,24 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
      * the same products as through srnn_sgemm_small, which packs per call) */
     const int encpk = (srnn_f32_own & 2) && srnn_f32_packed(H, H) <= SRNN_F32_PACK_MAX;
     if (encpk) srnn_f32_pack(1, H, H, Wfh, H, W->pk);
-#define ENC_STEP(prev, Wr, pkr, u)                                                              \
+#endif
+/* out (iB, H) = beta out + x Wr^T (forward, tb 1) or x Wr (backward, tb 0), Wr an encoder's (H, H)
+ * recurrent weights; in float with encpk, through pkr: Wr packed in that orientation */
+#if REAL_IS_FLOAT
+#define ENC_MM(tb, x, Wr, pkr, beta, out)                                                        \
     do {                                                                                         \
         if (encpk)                                                                               \
-            srnn_f32_mm(iB, H, H, prev, H, pkr, NULL, 1, 0, NULL, 0, u, H);                      \
+            srnn_f32_mm(iB, H, H, x, H, pkr, NULL, beta, 0, NULL, 0, out, H);                    \
         else                                                                                     \
-            GEMM(0, 1, iB, H, H, 1, prev, H, Wr, H, 1, u, H);                                    \
+            GEMM(0, tb, iB, H, H, 1, x, H, Wr, H, beta, out, H);                                 \
     } while (0)
 #else
-#define ENC_STEP(prev, Wr, pkr, u) GEMM(0, 1, iB, H, H, 1, prev, H, Wr, H, 1, u, H)
+#define ENC_MM(tb, x, Wr, pkr, beta, out) GEMM(0, tb, iB, H, H, 1, x, H, Wr, H, beta, out, H)
 #endif
     SFX(gemm_bias)(W->uf, bfw, TB, H, N, yenc, N, Wfx, N);
     for (size_t t = 0; t < T; t++) {
         REAL *u = W->uf + t * B * H;
-        if (t) ENC_STEP(u - B * H, Wfh, W->pk, u);
+        if (t) ENC_MM(1, u - B * H, Wfh, W->pk, 1, u);
         TANHA(u, B * (size_t)H);
     }
     memcpy(W->E, W->uf, TB * H * sizeof(REAL));
@@ -268,7 +272,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         SFX(gemm_bias)(W->ub, bb, TB, H, N, yenc, N, Wbx, N);
         for (size_t t = T; t-- > 0;) {
             REAL *u = W->ub + t * B * H;
-            if (t + 1 < T) ENC_STEP(u + B * H, Wbh, W->pk + SRNN_F32_PACK_MAX, u);
+            if (t + 1 < T) ENC_MM(1, u + B * H, Wbh, W->pk + SRNN_F32_PACK_MAX, 1, u);
             TANHA(u, B * (size_t)H);
         }
         for (size_t q = 0; q < TB * H; q++) W->E[q] += W->ub[q];
@@ -280,13 +284,15 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
     SFX(gemm_bias)(W->r1, b1, TB, S1, H, W->E, H, W1, 2 * H);
 #if REAL_IS_FLOAT
     /* the h_{t-1} part packed once for all steps, the relu applied as its tiles are stored */
+    /* which packs fit (the same for the backward pass): the (S1, H) block alone (spk1), and
+     * with it the step's other three weights (spk_step) */
     const int PM = SRNN_F32_PACK_MAX;
-    float *pW1h = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= PM ? W->pk : NULL;
-    if (pW1h) srnn_f32_pack(1, S1, H, W1 + H, 2 * H, pW1h);
+    const int spk1 = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= PM;
+    const int spk_step = spk1 && srnn_f32_packed(H, S1) <= PM && srnn_f32_packed(H, H) <= PM / 2;
+    float *pW1h = W->pk, *pW2t = W->pk + PM, *pWma = W->pk + 2 * PM, *pWms = pWma + PM / 2;
+    if (spk1) srnn_f32_pack(1, S1, H, W1 + H, 2 * H, pW1h);
     /* and the step's other three weights */
-    float *pW2t = NULL, *pWma = W->pk + 2 * PM, *pWms = pWma + PM / 2;
-    if (pW1h && srnn_f32_packed(H, S1) <= PM && srnn_f32_packed(H, H) <= PM / 2) {
-        pW2t = W->pk + PM;
+    if (spk_step) {
         srnn_f32_pack(1, H, S1, W2, S1, pW2t);
         srnn_f32_pack(1, H, H, Wma, H, pWma);
         srnn_f32_pack(1, H, H, Wms, H, pWms);
@@ -296,7 +302,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         REAL *r1 = W->r1 + t * B * S1, *a = W->a + t * B * H, *s = W->s + t * B * H,
              *h = W->h + t * B * H;
 #if REAL_IS_FLOAT
-        if (t && pW1h) {
+        if (t && spk1) {
             srnn_f32_mm(iB, S1, H, h - B * H, H, pW1h, NULL, 1, 1, NULL, 0, r1, S1);
         } else
 #endif
@@ -305,7 +311,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
             SFX(relu)(r1, B * (size_t)S1);
         }
 #if REAL_IS_FLOAT
-        if (pW1h && pW2t) { /* the biases added in the kernel */
+        if (spk_step) { /* the biases added in the kernel */
             srnn_f32_mm(iB, H, S1, r1, S1, pW2t, b2, 0, 0, NULL, 0, a, H);
             srnn_f32_mm(iB, H, H, a, H, pWma, bm, 0, 0, NULL, 0, s, H);
             if (t) srnn_f32_mm(iB, H, H, s - B * H, H, pWms, NULL, 1, 0, NULL, 0, s, H);
@@ -661,14 +667,12 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         REAL *carry = W->dp; /* (B, H) */
         memset(carry, 0, B * H * sizeof(REAL));
 #if REAL_IS_FLOAT
-        /* W2 packed once for all steps, the relu mask applied as the tiles are stored */
-        /* (the forward pass's packs are done with: the region is reused) */
-        float *pW2 = (srnn_f32_own & 2) && srnn_f32_packed(S1, H) <= PM ? W->pk : NULL;
-        if (pW2) srnn_f32_pack(0, S1, H, W2, S1, pW2);
-        /* and the step's other three weights, untransposed */
-        float *pW1b = NULL, *pWmab = W->pk + 2 * PM, *pWmsb = pWmab + PM / 2;
-        if (pW2 && srnn_f32_packed(H, S1) <= PM && srnn_f32_packed(H, H) <= PM / 2) {
-            pW1b = W->pk + PM;
+        /* the step's four weights packed once for all steps, untransposed (W2's products apply
+         * the relu mask as their tiles are stored); the forward pass's packs are done with, so
+         * the region is reused */
+        float *pW2 = W->pk, *pW1b = W->pk + PM, *pWmab = W->pk + 2 * PM, *pWmsb = pWmab + PM / 2;
+        if (spk_step) {
+            srnn_f32_pack(0, S1, H, W2, S1, pW2);
             srnn_f32_pack(0, H, S1, W1 + H, 2 * H, pW1b);
             srnn_f32_pack(0, H, H, Wma, H, pWmab);
             srnn_f32_pack(0, H, H, Wms, H, pWmsb);
@@ -684,7 +688,7 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                                                (REAL)((double)vq[d] - vmin_q);
             for (size_t q = 0; q < B * H; q++) dps[q] = (dht[q] + carry[q]) * (1 - s[q] * s[q]);
 #if REAL_IS_FLOAT
-            if (pW2 && pW1b) {
+            if (spk_step) {
                 srnn_f32_mm(iB, H, H, dps, H, pWmab, NULL, 0, 0, NULL, 0, da, H);
                 srnn_f32_mm(iB, S1, H, da, H, pW2, NULL, 0, 2, r1, S1, dz1, S1);
                 srnn_f32_mm(iB, H, H, dps, H, pWmsb, NULL, 0, 0, NULL, 0, carry, H);
@@ -715,22 +719,13 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
         /* the recurrent weights untransposed, packed once (the sampler is done with the region) */
         if (encpk) srnn_f32_pack(0, H, H, Wfh, H, W->pk);
         if (encpk && l->n_encb) srnn_f32_pack(0, H, H, th + l->encb_Wh, H, W->pk + SRNN_F32_PACK_MAX);
-#define ENC_BACK(dpp, Wr, pkr)                                                                   \
-    do {                                                                                         \
-        if (encpk)                                                                               \
-            srnn_f32_mm(iB, H, H, dpp, H, pkr, NULL, 0, 0, NULL, 0, carry, H);                   \
-        else                                                                                     \
-            GEMM(0, 0, iB, H, H, 1, dpp, H, Wr, H, 0, carry, H);                                 \
-    } while (0)
-#else
-#define ENC_BACK(dpp, Wr, pkr) GEMM(0, 0, iB, H, H, 1, dpp, H, Wr, H, 0, carry, H)
 #endif
         memset(carry, 0, B * H * sizeof(REAL));
         for (size_t t = T; t-- > 0;) {
             const REAL *u = W->uf + t * B * H, *dE = W->dE + t * B * H;
             REAL *dpp = dpre + t * B * H;
             for (size_t q = 0; q < B * H; q++) dpp[q] = (dE[q] + carry[q]) * (1 - u[q] * u[q]);
-            if (t) ENC_BACK(dpp, Wfh, W->pk);
+            if (t) ENC_MM(0, dpp, Wfh, W->pk, 0, carry);
         }
         GEMM(1, 0, H, N, (int)TB, 1, dpre, H, yenc, N, 1, gr + l->encf_Wx, N);
         if (R1) GEMM(1, 0, H, H, (int)R1, 1, dpre + B * H, H, W->uf, H, 1, gr + l->encf_Wh, H);
@@ -742,15 +737,14 @@ static int SFX(batch_impl)(const ndyn_srnn_model *m, const srnn_layout *l, srnn_
                 const REAL *u = W->ub + t * B * H, *dE = W->dE + t * B * H;
                 REAL *dpp = dpre + t * B * H;
                 for (size_t q = 0; q < B * H; q++) dpp[q] = (dE[q] + carry[q]) * (1 - u[q] * u[q]);
-                if (t + 1 < T) ENC_BACK(dpp, Wbh, W->pk + SRNN_F32_PACK_MAX);
+                if (t + 1 < T) ENC_MM(0, dpp, Wbh, W->pk + SRNN_F32_PACK_MAX, 0, carry);
             }
             GEMM(1, 0, H, N, (int)TB, 1, dpre, H, yenc, N, 1, gr + l->encb_Wx, N);
             if (R1) GEMM(1, 0, H, H, (int)R1, 1, dpre, H, W->ub + B * H, H, 1, gr + l->encb_Wh, H);
             SFX(colsum_add)(dpre, TB, H, gr + l->encb_b, W->ones);
         }
     }
-#undef ENC_STEP
-#undef ENC_BACK
+#undef ENC_MM
 #if REAL_IS_FLOAT
     for (size_t q = 0; q < m->n_theta; q++) grad[q] += (double)gr[q];
 #endif
