@@ -352,7 +352,7 @@ static int srnn_write_selection(const ndyn_srnn_selection *s, const char *path)
 
 static int srnn_fit_cmd(int argc, char **argv, int select)
 {
-    const char *cmd = select ? CMD " select" : cmd;
+    const char *cmd = select ? CMD " select" : CMD " fit";
     enum { O_EMIS = 2000, O_EH, O_SH, O_TRANS, O_NOBASE, O_CAUSAL, O_NOH0, O_VH, O_VY, O_VQ, O_FIXV,
            O_COMPAT, O_INIT, O_IEP, O_EP, O_CC, O_LR, O_LRS, O_LRG, O_CLIP, O_FRESH, O_BT, O_RS, O_TT,
            O_EE, O_SEED, O_DATA, O_OUT, O_OBJ, O_LSUM, O_PREC, O_HELD, O_HFRAC, O_GAIN, O_NOWARM, O_WEP, O_WLR,

@@ -107,4 +107,12 @@ TEST(nonfinite_numbers)
     CHECK_USAGE("--mu-max", "simulate vdp --mu-max -inf");
 }
 
-RUN_TESTS(T(bad_npy_files), T(npz_missing_array), T(not_a_mat_file), T(nonfinite_numbers))
+/* fit and select share one option parser; each names itself in its errors */
+TEST(srnn_verbs_name_themselves)
+{
+    CHECK_USAGE("ndyn srnn fit: --precision", "srnn fit --precision f16 --data x --out y");
+    CHECK_USAGE("ndyn srnn select: --precision", "srnn select --precision f16 --data x --out y --test-trials 1");
+}
+
+RUN_TESTS(T(bad_npy_files), T(npz_missing_array), T(not_a_mat_file), T(nonfinite_numbers),
+          T(srnn_verbs_name_themselves))
