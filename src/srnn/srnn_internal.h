@@ -112,7 +112,8 @@ int srnn_set_heldout(ndyn_srnn_model *m, const int *held, size_t n);
 
 /* ndyn_srnn_fit started from the weights theta0 (the n_theta of the model p
  * describes on d->N channels) instead of fresh ones, without the
- * initialisation stage: p->epochs of the plain objective (src/srnn/train.c). */
+ * initialisation stage: p->epochs of the plain objective (src/srnn/train.c).
+ * theta0 NULL is ndyn_srnn_fit itself. */
 int srnn_fit_from(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const double *theta0,
                   ndyn_srnn_model **out);
 

@@ -395,8 +395,8 @@ static int fit_one(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const siz
     return NDYN_OK;
 }
 
-static int fit_impl(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const double *theta0,
-                    ndyn_srnn_model **out)
+int srnn_fit_from(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const double *theta0,
+                  ndyn_srnn_model **out)
 {
     *out = NULL;
     int rc = ndyn_srnn_check_params(p);
@@ -443,11 +443,5 @@ static int fit_impl(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const do
 
 int ndyn_srnn_fit(const ndyn_srnn_data *d, const ndyn_srnn_params *p, ndyn_srnn_model **out)
 {
-    return fit_impl(d, p, NULL, out);
-}
-
-int srnn_fit_from(const ndyn_srnn_data *d, const ndyn_srnn_params *p, const double *theta0,
-                  ndyn_srnn_model **out)
-{
-    return fit_impl(d, p, theta0, out);
+    return srnn_fit_from(d, p, NULL, out);
 }
